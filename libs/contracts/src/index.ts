@@ -1,0 +1,7 @@
+export * from './topics';
+export * from './reject-reason';
+export * from './fix-time';
+export * from './telemetry-sample';
+export * from './status';
+export * from './command';
+export * from './parse-telemetry';

@@ -1,0 +1,3 @@
+export * from './vehicle-state';
+export * from './data-source';
+export * from './migrations';

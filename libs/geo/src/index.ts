@@ -1,0 +1,3 @@
+export * from './distance';
+export * from './implied-speed';
+export * from './bbox';
