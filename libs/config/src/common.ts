@@ -10,7 +10,9 @@ export class CommonConfig {
 
   /** The broker cars and services use; unset means the gateway embeds one on MQTT_PORT. */
   @IsOptional()
-  @Matches(/^(mqtts?|wss?|tcp):\/\//, { message: 'MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+  @Matches(/^(mqtts?|wss?|tcp):\/\//, {
+    message: 'MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL',
+  })
   MQTT_URL?: string;
 
   /** Port of the embedded broker (only when MQTT_URL is unset). */
@@ -29,11 +31,15 @@ export class CommonConfig {
   MQTT_PASSWORD?: string;
 
   /** Topic prefix of the vehicle protocol. */
-  @Matches(/^[^#+\s]+[^/#+\s]$/, { message: 'MQTT_TOPIC_PREFIX must be a topic without wildcards or trailing /' })
+  @Matches(/^[^#+\s]+[^/#+\s]$/, {
+    message: 'MQTT_TOPIC_PREFIX must be a topic without wildcards or trailing /',
+  })
   MQTT_TOPIC_PREFIX = 'fleet/v1';
 
   /** Topic prefix of the services' internal messages (state stream, command RPC). */
-  @Matches(/^[^#+\s]+[^/#+\s]$/, { message: 'FLEET_INTERNAL_TOPIC_PREFIX must be a topic without wildcards or trailing /' })
+  @Matches(/^[^#+\s]+[^/#+\s]$/, {
+    message: 'FLEET_INTERNAL_TOPIC_PREFIX must be a topic without wildcards or trailing /',
+  })
   FLEET_INTERNAL_TOPIC_PREFIX = 'fleet-internal/v1';
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])

@@ -19,16 +19,26 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(defaults)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && value !== '') raw[key] = convertLike(defaults[key], value);
   }
-  const config = plainToInstance(cls, { ...defaults, ...raw }, { enableImplicitConversion: true });
+  const config = plainToInstance(cls, { ...defaults, ...raw });
   const errors = validateSync(config, { forbidUnknownValues: false });
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join(', ')}`),
+      errors.map(
+        (e) =>
+          `${e.property}=${JSON.stringify(raw[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+      ),
     );
   }
   return config;
+}
+
+/** An environment string converted to the type of the setting's default (numbers, booleans). */
+function convertLike(defaultValue: unknown, value: string): unknown {
+  if (typeof defaultValue === 'number') return value.trim() === '' ? value : Number(value);
+  if (typeof defaultValue === 'boolean') return toBool(value);
+  return value;
 }
 
 /** Parses boolean-ish environment values (`true/false/1/0/yes/no/on/off`). */

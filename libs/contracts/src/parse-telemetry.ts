@@ -10,7 +10,10 @@ export interface TelemetryLimits {
   maxSamplesPerMessage: number;
 }
 
-export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = { maxPayloadBytes: 256 * 1024, maxSamplesPerMessage: 1000 };
+export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = {
+  maxPayloadBytes: 256 * 1024,
+  maxSamplesPerMessage: 1000,
+};
 
 /** Something that goes to quarantine: a whole message, or one sample of an array (`sampleIndex`). */
 export interface TelemetryReject {
@@ -23,11 +26,14 @@ export interface TelemetryReject {
 
 export interface ParsedTelemetry {
   samples: TelemetrySample[];
+  /** Each sample's index in the message's array (null for a single-object message). */
+  sampleIndexes: (number | null)[];
   rejects: TelemetryReject[];
 }
 
 const wholeMessage = (reason: RejectReason, details: string, raw: Buffer): ParsedTelemetry => ({
   samples: [],
+  sampleIndexes: [],
   rejects: [{ reason, details, raw, sampleIndex: null }],
 });
 
@@ -66,21 +72,35 @@ export function parseTelemetryPayload(
       payload,
     );
   }
-  const result: ParsedTelemetry = { samples: [], rejects: [] };
+  const result: ParsedTelemetry = { samples: [], sampleIndexes: [], rejects: [] };
   body.forEach((item: unknown, index) => {
     const one = validateOne(vehicleId, item, index, null);
     result.samples.push(...one.samples);
+    result.sampleIndexes.push(...one.sampleIndexes);
     result.rejects.push(...one.rejects);
   });
   return result;
 }
 
-function validateOne(vehicleId: string, item: unknown, index: number | null, raw: Buffer | null): ParsedTelemetry {
+function validateOne(
+  vehicleId: string,
+  item: unknown,
+  index: number | null,
+  raw: Buffer | null,
+): ParsedTelemetry {
   const rawOf = () => raw ?? Buffer.from(safeStringify(item));
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     return {
       samples: [],
-      rejects: [{ reason: RejectReason.SchemaViolation, details: 'a sample must be a JSON object', raw: rawOf(), sampleIndex: index }],
+      sampleIndexes: [],
+      rejects: [
+        {
+          reason: RejectReason.SchemaViolation,
+          details: 'a sample must be a JSON object',
+          raw: rawOf(),
+          sampleIndex: index,
+        },
+      ],
     };
   }
   const source = item as Record<string, unknown>;
@@ -93,10 +113,18 @@ function validateOne(vehicleId: string, item: unknown, index: number | null, raw
   if (problems.length > 0) {
     return {
       samples: [],
-      rejects: [{ reason: RejectReason.SchemaViolation, details: problems.join('; '), raw: rawOf(), sampleIndex: index }],
+      sampleIndexes: [],
+      rejects: [
+        {
+          reason: RejectReason.SchemaViolation,
+          details: problems.join('; '),
+          raw: rawOf(),
+          sampleIndex: index,
+        },
+      ],
     };
   }
-  return { samples: [toSample(vehicleId, dto)], rejects: [] };
+  return { samples: [toSample(vehicleId, dto)], sampleIndexes: [index], rejects: [] };
 }
 
 function toSample(vehicleId: string, dto: TelemetrySampleDto): TelemetrySample {
@@ -121,7 +149,11 @@ function toSample(vehicleId: string, dto: TelemetrySampleDto): TelemetrySample {
 
 /** `field: problem` lines of class-validator errors. */
 export function describeErrors(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) => Object.values(e.constraints ?? {}).map((msg) => (msg.startsWith(e.property) ? msg : `${e.property}: ${msg}`)));
+  return errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((msg) =>
+      msg.startsWith(e.property) ? msg : `${e.property}: ${msg}`,
+    ),
+  );
 }
 
 /** True when any string key or value, at any depth, holds U+0000 (PostgreSQL text cannot store it). */

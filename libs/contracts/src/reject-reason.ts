@@ -16,4 +16,6 @@ export enum RejectReason {
   FutureTimestamp = 'FUTURE_TIMESTAMP',
   /** The distance from the last accepted fix implies a speed above the limit (300 km/h). */
   ImplausibleSpeed = 'IMPLAUSIBLE_SPEED',
+  /** The database refused the message although it passed validation (details hold its error). */
+  StorageRejected = 'STORAGE_REJECTED',
 }

@@ -5,7 +5,12 @@ export const DEFAULT_TOPIC_PREFIX = 'fleet/v1';
 
 export type VehicleChannel = 'telemetry' | 'status' | 'commands' | 'command-results';
 
-const CHANNELS: ReadonlySet<string> = new Set<VehicleChannel>(['telemetry', 'status', 'commands', 'command-results']);
+const CHANNELS: ReadonlySet<string> = new Set<VehicleChannel>([
+  'telemetry',
+  'status',
+  'commands',
+  'command-results',
+]);
 
 /** Topic of one vehicle's channel, e.g. `fleet/v1/vehicles/car-1/telemetry`. */
 export function vehicleTopic(prefix: string, vehicleId: string, channel: VehicleChannel): string {

@@ -9,7 +9,11 @@ export interface DataSourceOptions {
 }
 
 /** The TypeORM DataSource of Fleet's database: hand-written migrations, never `synchronize`. */
-export function createDataSource({ url, poolSize = 10, applicationName = 'fleet' }: DataSourceOptions): DataSource {
+export function createDataSource({
+  url,
+  poolSize = 10,
+  applicationName = 'fleet',
+}: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

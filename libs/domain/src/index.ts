@@ -1,3 +1,5 @@
 export * from './vehicle-state';
 export * from './data-source';
 export * from './migrations';
+export * from './database.module';
+export * from './query-rows';

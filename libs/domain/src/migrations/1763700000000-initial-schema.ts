@@ -154,7 +154,9 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         occurred_at timestamptz NOT NULL DEFAULT now(),
         details     jsonb
       )`);
-    await q.query(`CREATE INDEX vehicle_events_vehicle_time ON vehicle_events (vehicle_id, occurred_at DESC)`);
+    await q.query(
+      `CREATE INDEX vehicle_events_vehicle_time ON vehicle_events (vehicle_id, occurred_at DESC)`,
+    );
 
     await q.query(`
       CREATE TABLE vehicle_commands (
@@ -171,7 +173,9 @@ export class InitialSchema1763700000000 implements MigrationInterface {
         completed_at timestamptz,
         CHECK (expires_at > issued_at)
       )`);
-    await q.query(`CREATE INDEX vehicle_commands_vehicle_time ON vehicle_commands (vehicle_id, issued_at DESC)`);
+    await q.query(
+      `CREATE INDEX vehicle_commands_vehicle_time ON vehicle_commands (vehicle_id, issued_at DESC)`,
+    );
     await q.query(
       `CREATE INDEX vehicle_commands_open ON vehicle_commands (expires_at) WHERE status IN ('queued', 'sent')`,
     );

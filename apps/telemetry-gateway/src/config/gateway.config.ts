@@ -1,0 +1,109 @@
+import { CommonConfig, toBool } from '@fleet/config';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+
+/** Settings of the telemetry gateway; each is an environment variable of the same name. */
+export class GatewayConfig extends CommonConfig {
+  /** HTTP port of /health and /metrics. */
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  GATEWAY_PORT = 3002;
+
+  /** Stable id of this instance; names its persistent MQTT sessions, so keep it across restarts. */
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'GATEWAY_INSTANCE_ID must be 1-32 letters, digits, _ or -' })
+  GATEWAY_INSTANCE_ID = 'gw1';
+
+  /** Connections on the shared telemetry subscription (one message in flight on each). */
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  GATEWAY_MQTT_CONNECTIONS = 64;
+
+  /** Use MQTT shared subscriptions (off for an external broker without them: one connection then). */
+  @Transform(({ value }) => toBool(value))
+  @IsBoolean()
+  GATEWAY_SHARED_SUBSCRIPTION = true;
+
+  /** Shared-subscription group of the gateways (instances in one group split the load). */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'GATEWAY_SHARED_GROUP must be 1-64 letters, digits, _ or -' })
+  GATEWAY_SHARED_GROUP = 'fleet-gateway';
+
+  /** MQTT protocol version towards an external broker (5 recommended; 4 = 3.1.1). */
+  @IsInt()
+  @Min(4)
+  @Max(5)
+  MQTT_PROTOCOL_VERSION = 5;
+
+  /** How long the broker keeps the gateway's sessions while it is away, in seconds. */
+  @IsInt()
+  @Min(60)
+  GATEWAY_SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+  /** Largest number of samples committed in one transaction. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  INGEST_MAX_BATCH_SAMPLES = 10_000;
+
+  /** Largest telemetry payload in bytes; larger ones go to quarantine. */
+  @IsInt()
+  @Min(1024)
+  TELEMETRY_MAX_PAYLOAD_BYTES = 256 * 1024;
+
+  /** Most samples in one array message. */
+  @IsInt()
+  @Min(1)
+  TELEMETRY_MAX_SAMPLES_PER_MESSAGE = 1000;
+
+  /** How far a fix time may lie ahead of the server clock, in seconds. */
+  @IsInt()
+  @Min(0)
+  TELEMETRY_MAX_FUTURE_S = 300;
+
+  /** Implied speed from the last accepted fix above which a sample is quarantined, km/h. */
+  @IsInt()
+  @Min(1)
+  TELEMETRY_MAX_IMPLIED_SPEED_KMH = 300;
+
+  /** Bytes of a quarantined payload that are kept (the size is always recorded). */
+  @IsInt()
+  @Min(256)
+  QUARANTINE_MAX_STORED_BYTES = 16 * 1024;
+
+  /** Silence after which an online car counts as offline, in seconds (parked cars report every 30 min). */
+  @IsInt()
+  @Min(1)
+  VEHICLE_SILENCE_TIMEOUT_S = 45 * 60;
+
+  /** How often the silence timeout is checked, in seconds. */
+  @IsInt()
+  @Min(1)
+  VEHICLE_SILENCE_CHECK_S = 10;
+
+  /** Default time to live of a command, in seconds. */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  COMMAND_TTL_S = 30;
+
+  /** Above this speed (km/h) `immobilize` is refused. */
+  @IsInt()
+  @Min(0)
+  COMMAND_IMMOBILIZE_MAX_SPEED_KMH = 5;
+
+  /** Days of telemetry history kept (0 = keep everything). */
+  @IsInt()
+  @Min(0)
+  TELEMETRY_RETENTION_DAYS = 0;
+
+  /** On SIGTERM, how long in-flight batches may take to commit before the gateway stops anyway, in seconds. */
+  @IsInt()
+  @Min(1)
+  GATEWAY_SHUTDOWN_TIMEOUT_S = 15;
+
+  /** Database connections of the gateway. */
+  @IsInt()
+  @Min(2)
+  GATEWAY_DB_POOL_SIZE = 6;
+}

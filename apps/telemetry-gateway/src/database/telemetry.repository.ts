@@ -1,0 +1,218 @@
+import { RejectReason, TelemetrySample } from '@fleet/contracts';
+import { VehicleState, queryRows } from '@fleet/domain';
+import { TimedFix } from '@fleet/geo';
+import { VehicleChange } from '@fleet/messaging';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** What a batch needs to know of a vehicle before writing. */
+export interface VehicleSnapshot {
+  lastFix: TimedFix | null;
+  online: boolean;
+  locked: boolean | null;
+}
+
+/** A row for the quarantine table. */
+export interface QuarantineRow {
+  topic: string;
+  vehicleId: string | null;
+  reason: RejectReason;
+  details: string;
+  sampleIndex: number | null;
+  payload: Buffer;
+}
+
+/** A sample in the compact JSON shape the batch statements read with json_to_recordset. */
+const packSample = (s: TelemetrySample) => ({
+  v: s.vehicleId,
+  t: s.tsMs,
+  q: s.seq,
+  la: s.lat,
+  lo: s.lon,
+  am: s.accuracyM,
+  hd: s.headingDeg,
+  sp: s.speedKmh,
+  od: s.odometerKm,
+  rk: s.rangeKm,
+  fu: s.fuelPct,
+  ba: s.batteryPct,
+  lk: s.locked,
+  ig: s.ignition,
+  dc: s.doorsClosed,
+});
+
+const SAMPLE_RECORD = `s(v text, t bigint, q bigint, la float8, lo float8, am float8, hd float8, sp float8,
+                        od float8, rk float8, fu float8, ba float8, lk boolean, ig boolean, dc boolean)`;
+const FIX_AT = `to_timestamp(s.t / 1000.0)`;
+const POINT = `ST_SetSRID(ST_MakePoint(s.lo, s.la), 4326)::geography`;
+
+/**
+ * The set-based SQL of telemetry ingest: every statement takes a whole batch (one JSON parameter read
+ * with json_to_recordset), never one statement per sample. Runs inside the caller's transaction.
+ */
+@Injectable()
+export class TelemetryRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The manager for statements outside a batch transaction. */
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /** Locks the batch's vehicles' state rows (in id order, so concurrent batches cannot deadlock). */
+  async lockSnapshots(db: EntityManager, vehicleIds: string[]): Promise<Map<string, VehicleSnapshot>> {
+    const rows = await queryRows<{
+      vehicle_id: string;
+      t: string | null;
+      lat: number | null;
+      lon: number | null;
+      online: boolean;
+      locked: boolean | null;
+    }>(
+      db,
+      `SELECT vehicle_id, (extract(epoch FROM fix_at) * 1000)::bigint AS t,
+                ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon, online, locked
+           FROM vehicle_state WHERE vehicle_id = ANY($1)
+          ORDER BY vehicle_id
+            FOR UPDATE`,
+      [vehicleIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.vehicle_id,
+        {
+          lastFix:
+            r.t === null || r.lat === null || r.lon === null
+              ? null
+              : { tsMs: Number(r.t), lat: r.lat, lon: r.lon },
+          online: r.online,
+          locked: r.locked,
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Appends samples to history, absorbing duplicates: the same (vehicle, fix time), or the same
+   * (vehicle, seq) within a day of the fix. Returns the samples that were new.
+   */
+  async insertHistory(db: EntityManager, samples: TelemetrySample[]): Promise<TelemetrySample[]> {
+    if (samples.length === 0) return [];
+    const rows = await queryRows<{ v: string; t: string }>(
+      db,
+      `INSERT INTO telemetry (vehicle_id, fix_at, seq, position, accuracy_m, heading_deg, speed_kmh, odometer_km,
+                              range_km, fuel_pct, battery_pct, locked, ignition, doors_closed)
+       SELECT s.v, ${FIX_AT}, s.q, ${POINT}, s.am, s.hd, s.sp, s.od, s.rk, s.fu, s.ba, s.lk, s.ig, s.dc
+         FROM json_to_recordset($1::json) AS ${SAMPLE_RECORD}
+        WHERE s.q IS NULL OR NOT EXISTS (
+                SELECT 1 FROM telemetry h
+                 WHERE h.vehicle_id = s.v AND h.seq = s.q
+                   AND h.fix_at BETWEEN ${FIX_AT} - interval '1 day' AND ${FIX_AT} + interval '1 day')
+       ON CONFLICT (vehicle_id, fix_at) DO NOTHING
+       RETURNING vehicle_id AS v, (extract(epoch FROM fix_at) * 1000)::bigint AS t`,
+      [JSON.stringify(samples.map(packSample))],
+    );
+    const inserted = new Set(rows.map((r) => `${r.v}@${r.t}`));
+    return samples.filter((s) => inserted.has(`${s.vehicleId}@${s.tsMs}`));
+  }
+
+  /**
+   * Moves each vehicle's latest state to its newest sample, only where that is newer than what is
+   * stored (the latest state never moves back in time). Returns the vehicles' new state.
+   */
+  async updateLatest(db: EntityManager, newest: TelemetrySample[]): Promise<Omit<VehicleChange, 'kinds'>[]> {
+    if (newest.length === 0) return [];
+    const rows = await queryRows<{
+      id: string;
+      lat: number;
+      lon: number;
+      heading_deg: number | null;
+      speed_kmh: number | null;
+      fuel_pct: number | null;
+      battery_pct: number | null;
+      locked: boolean;
+      online: boolean;
+      state: VehicleState;
+      fix_at: Date;
+      updated_at: Date;
+    }>(
+      db,
+      `UPDATE vehicle_state v
+          SET position = ${POINT}, fix_at = ${FIX_AT}, seq = s.q, accuracy_m = s.am, heading_deg = s.hd,
+              speed_kmh = s.sp, odometer_km = s.od, range_km = s.rk, fuel_pct = s.fu, battery_pct = s.ba,
+              locked = s.lk, ignition = s.ig, doors_closed = s.dc, last_seen_at = now(), updated_at = now()
+         FROM json_to_recordset($1::json) AS ${SAMPLE_RECORD}
+        WHERE v.vehicle_id = s.v AND (v.fix_at IS NULL OR v.fix_at < ${FIX_AT})
+        RETURNING v.vehicle_id AS id, s.la AS lat, s.lo AS lon, v.heading_deg, v.speed_kmh, v.fuel_pct,
+                  v.battery_pct, v.locked, v.online, v.state, v.fix_at, v.updated_at`,
+      [JSON.stringify(newest.map(packSample))],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      lat: r.lat,
+      lon: r.lon,
+      headingDeg: r.heading_deg,
+      speedKmh: r.speed_kmh,
+      fuelPct: r.fuel_pct,
+      batteryPct: r.battery_pct,
+      locked: r.locked,
+      online: r.online,
+      state: r.state,
+      fixAt: r.fix_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    }));
+  }
+
+  /** Keeps rejected payloads with their reasons; payloads are cut to `maxStoredBytes`. */
+  async insertQuarantine(db: EntityManager, rows: QuarantineRow[], maxStoredBytes: number): Promise<void> {
+    if (rows.length === 0) return;
+    await queryRows(
+      db,
+      `INSERT INTO telemetry_quarantine (topic, vehicle_id, reason, details, sample_index, payload, payload_bytes)
+       SELECT r.topic, r.vehicle_id, r.reason, r.details, r.sample_index, decode(r.payload, 'base64'), r.payload_bytes
+         FROM json_to_recordset($1::json)
+           AS r(topic text, vehicle_id text, reason text, details text, sample_index int, payload text, payload_bytes int)`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            topic: stripNul(r.topic),
+            vehicle_id: r.vehicleId,
+            reason: r.reason,
+            details: stripNul(r.details).slice(0, 2000),
+            sample_index: r.sampleIndex,
+            payload: r.payload.subarray(0, maxStoredBytes).toString('base64'),
+            payload_bytes: r.payload.length,
+          })),
+        ),
+      ],
+    );
+  }
+
+  /** Makes daily history partitions from yesterday to `daysAhead` days ahead; returns how many were new. */
+  async ensurePartitions(daysAhead: number): Promise<number> {
+    const [row] = await queryRows<{ made: number }>(
+      this.dataSource,
+      `SELECT fleet_ensure_telemetry_partitions(current_date - 1, current_date + $1::int) AS made`,
+      [daysAhead],
+    );
+    return row.made;
+  }
+
+  /** Drops daily history partitions wholly older than `days` days; returns their names. */
+  async dropPartitionsOlderThan(days: number): Promise<string[]> {
+    const rows = await queryRows<{ name: string }>(
+      this.dataSource,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'telemetry'::regclass AND c.relname ~ '^telemetry_p[0-9]{8}$'
+          AND to_date(substr(c.relname, 12), 'YYYYMMDD') < current_date - $1::int`,
+      [days],
+    );
+    for (const { name } of rows) await queryRows(this.dataSource, `DROP TABLE IF EXISTS "${name}"`);
+    return rows.map((r) => r.name);
+  }
+}
+
+/** PostgreSQL text cannot hold U+0000. */
+function stripNul(text: string): string {
+  return text.includes('\u0000') ? text.replace(/\u0000/g, '\\u0000') : text;
+}

@@ -1,0 +1,144 @@
+import { VehicleState, queryRows } from '@fleet/domain';
+import { VehicleChange } from '@fleet/messaging';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** A comms transition that was written, with its MDS event. */
+export interface CommsTransition {
+  vehicleId: string;
+  from: VehicleState;
+  to: VehicleState;
+}
+
+/**
+ * Online/offline transitions of the latest state, each written with its MDS event (`comms_lost`,
+ * `comms_restored`) in the same statement. Conditional on the current flag, so that several gateway
+ * instances (or a status message racing a telemetry batch) record a transition once.
+ */
+@Injectable()
+export class VehicleStateRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Marks vehicles online that were offline; back to the state they had before. */
+  async markOnline(
+    vehicleIds: string[],
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<CommsTransition[]> {
+    if (vehicleIds.length === 0) return [];
+    const rows = await queryRows<{ vehicle_id: string; state_from: VehicleState; state_to: VehicleState }>(
+      db,
+      `WITH changed AS (
+         UPDATE vehicle_state v
+            SET online = true, online_changed_at = now(), last_seen_at = now(),
+                state = COALESCE(v.state_before_offline, v.state), state_before_offline = NULL,
+                state_changed_at = now(), updated_at = now()
+          WHERE v.vehicle_id = ANY($1) AND NOT v.online
+          RETURNING v.vehicle_id, v.state
+       ), ev AS (
+         INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to)
+         SELECT vehicle_id, 'comms_restored', 'non_contactable', state FROM changed
+       )
+       SELECT vehicle_id, 'non_contactable' AS state_from, state AS state_to FROM changed`,
+      [vehicleIds],
+    );
+    return rows.map((r) => ({ vehicleId: r.vehicle_id, from: r.state_from, to: r.state_to }));
+  }
+
+  /** Marks vehicles offline (`non_contactable`) that were online, remembering their state. */
+  async markOffline(vehicleIds: string[], reason: string): Promise<CommsTransition[]> {
+    if (vehicleIds.length === 0) return [];
+    return this.goOffline(`v.vehicle_id = ANY($1)`, [vehicleIds, reason]);
+  }
+
+  /** Marks offline every online vehicle silent for longer than `timeoutS` seconds. */
+  async markSilentOffline(timeoutS: number): Promise<CommsTransition[]> {
+    return this.goOffline(`v.last_seen_at < now() - make_interval(secs => $1)`, [
+      timeoutS,
+      'silence timeout',
+    ]);
+  }
+
+  private async goOffline(condition: string, params: unknown[]): Promise<CommsTransition[]> {
+    const reasonParam = `$${params.length}`;
+    const rows = await queryRows<{ vehicle_id: string; state_from: VehicleState }>(
+      this.dataSource,
+      `WITH target AS (
+         SELECT vehicle_id, state FROM vehicle_state v
+          WHERE v.online AND ${condition}
+          ORDER BY vehicle_id
+          FOR UPDATE
+       ), changed AS (
+         UPDATE vehicle_state v
+            SET online = false, online_changed_at = now(), state_before_offline = t.state,
+                state = 'non_contactable', state_changed_at = now(), updated_at = now()
+           FROM target t
+          WHERE v.vehicle_id = t.vehicle_id
+          RETURNING v.vehicle_id, t.state AS state_from
+       ), ev AS (
+         INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to, details)
+         SELECT vehicle_id, 'comms_lost', state_from, 'non_contactable', jsonb_build_object('reason', ${reasonParam}::text)
+           FROM changed
+       )
+       SELECT vehicle_id, state_from FROM changed`,
+      params,
+    );
+    return rows.map((r) => ({ vehicleId: r.vehicle_id, from: r.state_from, to: 'non_contactable' }));
+  }
+
+  /** Records that vehicles were heard from (for the silence timeout). */
+  async touch(vehicleIds: string[], db: EntityManager = this.dataSource.manager): Promise<void> {
+    if (vehicleIds.length === 0) return;
+    await queryRows(db, `UPDATE vehicle_state SET last_seen_at = now() WHERE vehicle_id = ANY($1)`, [
+      vehicleIds,
+    ]);
+  }
+
+  /** The current view of vehicles, as the state stream carries it. */
+  async views(vehicleIds: string[]): Promise<Omit<VehicleChange, 'kinds'>[]> {
+    if (vehicleIds.length === 0) return [];
+    const rows = await queryRows<{
+      id: string;
+      lat: number | null;
+      lon: number | null;
+      heading_deg: number | null;
+      speed_kmh: number | null;
+      fuel_pct: number | null;
+      battery_pct: number | null;
+      locked: boolean | null;
+      online: boolean;
+      state: VehicleState;
+      fix_at: Date | null;
+      updated_at: Date;
+    }>(
+      this.dataSource,
+      `SELECT vehicle_id AS id, ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon, heading_deg,
+              speed_kmh, fuel_pct, battery_pct, locked, online, state, fix_at, updated_at
+         FROM vehicle_state WHERE vehicle_id = ANY($1)`,
+      [vehicleIds],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      lat: r.lat,
+      lon: r.lon,
+      headingDeg: r.heading_deg,
+      speedKmh: r.speed_kmh,
+      fuelPct: r.fuel_pct,
+      batteryPct: r.battery_pct,
+      locked: r.locked,
+      online: r.online,
+      state: r.state,
+      fixAt: r.fix_at?.toISOString() ?? null,
+      updatedAt: r.updated_at.toISOString(),
+    }));
+  }
+
+  /** Ids among these that are registered vehicles. */
+  async existing(vehicleIds: string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(
+      this.dataSource,
+      `SELECT id FROM vehicles WHERE id = ANY($1)`,
+      [vehicleIds],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+}

@@ -1,0 +1,81 @@
+import { vehicleTopicFilter } from '@fleet/contracts';
+import { Logger } from '@nestjs/common';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import { IncomingMessage, TelemetrySource } from './telemetry-source';
+
+export interface MqttPoolOptions {
+  url: string;
+  topicPrefix: string;
+  /** Number of connections; each has one message in flight (MQTT.js acks in handleMessage's callback). */
+  connections: number;
+  /** Shared-subscription group, or null for one plain subscription on one connection. */
+  sharedGroup: string | null;
+  /** Stable prefix of the client ids, so that a restarted gateway resumes its sessions. */
+  clientIdPrefix: string;
+  protocolVersion: 4 | 5;
+  sessionExpiryS: number;
+  username?: string;
+  password?: string;
+}
+
+/**
+ * Telemetry over a pool of persistent MQTT sessions on one shared subscription. A message's PUBACK
+ * goes out only when our `ack` runs, after the commit, so a crash loses nothing: the broker
+ * redelivers to the resumed session.
+ */
+export class MqttPoolTelemetrySource implements TelemetrySource {
+  private readonly logger = new Logger(MqttPoolTelemetrySource.name);
+  private clients: MqttClient[] = [];
+
+  constructor(private readonly options: MqttPoolOptions) {}
+
+  async start(onMessage: (message: IncomingMessage) => void): Promise<void> {
+    const { sharedGroup, topicPrefix } = this.options;
+    const count = sharedGroup ? this.options.connections : 1;
+    const filter = vehicleTopicFilter(topicPrefix, 'telemetry');
+    const topic = sharedGroup ? `$share/${sharedGroup}/${filter}` : filter;
+    this.clients = Array.from({ length: count }, (_, i) => this.connect(i, topic, onMessage));
+    await Promise.all(
+      this.clients.map(
+        (c) => new Promise<void>((resolve) => (c.connected ? resolve() : c.once('connect', () => resolve()))),
+      ),
+    );
+    this.logger.log(`${count} telemetry connection(s) subscribed to ${topic}`);
+  }
+
+  private connect(index: number, topic: string, onMessage: (message: IncomingMessage) => void): MqttClient {
+    const o = this.options;
+    const options: IClientOptions = {
+      clientId: `${o.clientIdPrefix}-t${index}`,
+      clean: false,
+      protocolVersion: o.protocolVersion,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      username: o.username,
+      password: o.password,
+      resubscribe: false,
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
+    };
+    const client = mqtt.connect(o.url, options);
+    client.handleMessage = (packet, callback) => {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack: () => callback() });
+    };
+    // A resumed session keeps its subscription; subscribing again is harmless and covers a lost one.
+    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+    client.on('error', (err) => this.logger.warn(`telemetry connection ${index}: ${err.message}`));
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    // Whatever is still unacknowledged stays in our persistent session; the broker redelivers it.
+    await Promise.all(
+      this.clients.map((c) => new Promise<void>((resolve) => c.end(false, {}, () => resolve()))),
+    );
+    this.clients = [];
+  }
+
+  isConnected(): boolean {
+    return this.clients.length > 0 && this.clients.every((c) => c.connected);
+  }
+}

@@ -1,0 +1,171 @@
+import { RejectReason, TelemetrySample } from '@fleet/contracts';
+import { VehicleChange, VehicleChangeKind } from '@fleet/messaging';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GatewayConfig } from '../config/gateway.config';
+import { QuarantineRow, TelemetryRepository } from '../database/telemetry.repository';
+import { VehicleStateRepository } from '../database/vehicle-state.repository';
+import { MetricsService } from '../metrics/metrics.service';
+import { StatePublisher } from '../state-stream/state-publisher';
+import { PendingMessage } from './pending-message';
+import { newestPerVehicle, ScreenedSample, screenSamples } from './screen-samples';
+
+/**
+ * Commits one batch of messages in one transaction: screen (unknown vehicle, future, duplicate,
+ * implied speed), append history, move latest state forward, bring silent cars back online, keep
+ * rejects in quarantine. Then acknowledges every message and publishes what changed.
+ */
+@Injectable()
+export class TelemetryBatchCommitter {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly dataSource: DataSource,
+    private readonly telemetry: TelemetryRepository,
+    private readonly vehicleState: VehicleStateRepository,
+    private readonly publisher: StatePublisher,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async commit(batch: PendingMessage[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const samples = batch.flatMap((m) => m.samples);
+    const origin = new Map<TelemetrySample, PendingMessage>();
+    for (const m of batch) for (const s of m.samples) origin.set(s, m);
+
+    const outcome = await this.dataSource.transaction(async (db) => {
+      const vehicleIds = [...new Set(samples.map((s) => s.vehicleId))].sort();
+      const snapshots = await this.telemetry.lockSnapshots(db, vehicleIds);
+      const screened = screenSamples(
+        samples,
+        new Map([...snapshots].map(([id, snap]) => [id, snap.lastFix])),
+        {
+          nowMs: Date.now(),
+          maxFutureMs: this.config.TELEMETRY_MAX_FUTURE_S * 1000,
+          maxImpliedSpeedKmh: this.config.TELEMETRY_MAX_IMPLIED_SPEED_KMH,
+        },
+      );
+      const stored = await this.telemetry.insertHistory(db, screened.accepted);
+      const heardFrom = [...new Set(screened.accepted.map((s) => s.vehicleId))];
+      const restored = await this.vehicleState.markOnline(
+        heardFrom.filter((id) => !snapshots.get(id)?.online),
+        db,
+      );
+      const updated = await this.telemetry.updateLatest(db, newestPerVehicle(stored));
+      const updatedIds = new Set(updated.map((u) => u.id));
+      await this.vehicleState.touch(
+        heardFrom.filter((id) => !updatedIds.has(id)),
+        db,
+      );
+      const quarantine = quarantineRows(batch, screened.rejected, origin);
+      await this.telemetry.insertQuarantine(db, quarantine, this.config.QUARANTINE_MAX_STORED_BYTES);
+
+      const changes: VehicleChange[] = updated.map((u) => {
+        const kinds: VehicleChangeKind[] = ['position'];
+        if (snapshots.get(u.id)?.locked !== u.locked) kinds.push('lock');
+        if (restored.some((r) => r.vehicleId === u.id)) kinds.push('online', 'state');
+        return { ...u, kinds };
+      });
+      const restoredOnly = restored.filter((r) => !updatedIds.has(r.vehicleId)).map((r) => r.vehicleId);
+      return {
+        stored: stored.length,
+        duplicates: screened.duplicates + screened.accepted.length - stored.length,
+        quarantine,
+        changes,
+        restoredOnly,
+        restoredCount: restored.length,
+      };
+    });
+
+    const now = Date.now();
+    for (const m of batch) {
+      m.ack();
+      this.metrics.ackSeconds.observe((now - m.receivedAtMs) / 1000);
+    }
+    this.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.batchSamples.observe(samples.length);
+    this.metrics.samplesStored.inc(outcome.stored);
+    this.metrics.duplicates.inc(outcome.duplicates);
+    for (const q of outcome.quarantine) this.metrics.samplesRejected.inc({ reason: q.reason });
+    if (outcome.restoredCount)
+      this.metrics.commsTransitions.inc({ event: 'comms_restored' }, outcome.restoredCount);
+    this.publisher.publish(outcome.changes);
+    if (outcome.restoredOnly.length)
+      void this.publisher.publishViews(outcome.restoredOnly, ['online', 'state']);
+  }
+
+  /** Quarantines a message the database keeps refusing, so that it is kept and the rest flows on. */
+  async quarantinePoison(message: PendingMessage, err: unknown): Promise<void> {
+    const row: QuarantineRow = {
+      topic: message.topic,
+      vehicleId: message.vehicleId,
+      reason: RejectReason.StorageRejected,
+      details: (err as Error).message ?? String(err),
+      sampleIndex: null,
+      payload: message.payload,
+    };
+    await this.telemetry.insertQuarantine(
+      this.telemetry.manager,
+      [row],
+      this.config.QUARANTINE_MAX_STORED_BYTES,
+    );
+    message.ack();
+    this.metrics.samplesRejected.inc({ reason: row.reason });
+  }
+}
+
+/**
+ * Quarantine rows of a batch: parse-time rejects as they are, and screened samples per message: a
+ * message whose every sample fell for the same reason is kept whole, otherwise each sample alone.
+ */
+function quarantineRows(
+  batch: PendingMessage[],
+  screened: ScreenedSample[],
+  origin: Map<TelemetrySample, PendingMessage>,
+): QuarantineRow[] {
+  const rows: QuarantineRow[] = [];
+  for (const m of batch) {
+    for (const r of m.rejects) {
+      rows.push({
+        topic: m.topic,
+        vehicleId: m.vehicleId,
+        reason: r.reason,
+        details: r.details,
+        sampleIndex: r.sampleIndex,
+        payload: r.raw,
+      });
+    }
+  }
+  const byMessage = new Map<PendingMessage, ScreenedSample[]>();
+  for (const s of screened) {
+    const m = origin.get(s.sample)!;
+    byMessage.set(m, [...(byMessage.get(m) ?? []), s]);
+  }
+  for (const [m, list] of byMessage) {
+    const whole =
+      m.rejects.length === 0 &&
+      list.length === m.samples.length &&
+      list.every((s) => s.reason === list[0].reason);
+    if (whole) {
+      rows.push({
+        topic: m.topic,
+        vehicleId: m.vehicleId,
+        reason: list[0].reason,
+        details: list[0].details,
+        sampleIndex: null,
+        payload: m.payload,
+      });
+      continue;
+    }
+    for (const s of list) {
+      rows.push({
+        topic: m.topic,
+        vehicleId: m.vehicleId,
+        reason: s.reason,
+        details: s.details,
+        sampleIndex: m.sampleIndexes[m.samples.indexOf(s.sample)],
+        payload: Buffer.from(JSON.stringify(s.sample)),
+      });
+    }
+  }
+  return rows;
+}
