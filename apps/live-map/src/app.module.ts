@@ -1,5 +1,11 @@
 import { DatabaseModule } from '@fleet/domain';
-import { HEALTH_CHECKS, HealthCheck, HealthController, Readiness } from '@fleet/service-kit';
+import {
+  databaseHealthCheck,
+  HEALTH_CHECKS,
+  HealthCheck,
+  HealthController,
+  Readiness,
+} from '@fleet/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LiveMapConfig } from './config/live-map.config';
@@ -17,9 +23,7 @@ export class LiveMapModule {
         {
           provide: HEALTH_CHECKS,
           inject: [DataSource],
-          useFactory: (ds: DataSource): HealthCheck[] => [
-            { name: 'database', check: async () => (await ds.query('SELECT 1')).length === 1 },
-          ],
+          useFactory: (ds: DataSource): HealthCheck[] => [databaseHealthCheck(ds)],
         },
       ],
     };

@@ -1,7 +1,13 @@
 import { brokerUrl } from '@fleet/config';
 import { DatabaseModule } from '@fleet/domain';
 import { serviceMqttOptions } from '@fleet/messaging';
-import { HEALTH_CHECKS, HealthCheck, HealthController, Readiness } from '@fleet/service-kit';
+import {
+  databaseHealthCheck,
+  HEALTH_CHECKS,
+  HealthCheck,
+  HealthController,
+  Readiness,
+} from '@fleet/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
@@ -85,7 +91,7 @@ export class GatewayModule {
           provide: HEALTH_CHECKS,
           inject: [DataSource, IngestService, ControlConnection],
           useFactory: (ds: DataSource, ingest: IngestService, control: ControlConnection): HealthCheck[] => [
-            { name: 'database', check: async () => (await ds.query('SELECT 1')).length === 1 },
+            databaseHealthCheck(ds),
             { name: 'telemetry', check: () => ingest.connected },
             { name: 'broker', check: () => control.isConnected() },
           ],

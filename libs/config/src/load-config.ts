@@ -17,9 +17,12 @@ export class ConfigError extends Error {
 export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
   const defaults = new cls() as Record<string, unknown>;
   const raw: Record<string, unknown> = {};
+  const given: Record<string, string> = {};
   for (const key of Object.keys(defaults)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = convertLike(defaults[key], value);
+    if (value === undefined || value === '') continue;
+    given[key] = value;
+    raw[key] = convertLike(defaults[key], value);
   }
   const config = plainToInstance(cls, { ...defaults, ...raw });
   const errors = validateSync(config, { forbidUnknownValues: false });
@@ -27,7 +30,7 @@ export function loadConfig<T extends object>(cls: new () => T, env: NodeJS.Proce
     throw new ConfigError(
       errors.map(
         (e) =>
-          `${e.property}=${JSON.stringify(raw[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+          `${e.property}=${given[e.property] ?? JSON.stringify(defaults[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join(', ')}`,
       ),
     );
   }
@@ -42,7 +45,7 @@ function convertLike(defaultValue: unknown, value: string): unknown {
 }
 
 /** Parses boolean-ish environment values (`true/false/1/0/yes/no/on/off`). */
-export function toBool(value: unknown): boolean | unknown {
+export function toBool(value: unknown): unknown {
   if (typeof value === 'boolean') return value;
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();

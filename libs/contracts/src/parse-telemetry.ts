@@ -170,6 +170,7 @@ function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? 'null';
   } catch {
-    return String(value);
+    // Too deeply nested to serialise again (JSON.parse is iterative, JSON.stringify is not).
+    return '"<sample too deeply nested to keep>"';
   }
 }

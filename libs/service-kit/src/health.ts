@@ -8,6 +8,7 @@ import {
   Res,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { DataSource } from 'typeorm';
 
 /** One readiness check: resolves true when its dependency is usable. */
 export interface HealthCheck {
@@ -16,6 +17,17 @@ export interface HealthCheck {
 }
 
 export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+
+/** The database answers a trivial query. */
+export function databaseHealthCheck(dataSource: DataSource): HealthCheck {
+  return {
+    name: 'database',
+    check: async () => {
+      await dataSource.query('SELECT 1');
+      return true;
+    },
+  };
+}
 
 /** Readiness goes false when the service starts shutting down (SIGTERM), before anything closes. */
 @Injectable()

@@ -214,5 +214,5 @@ export class TelemetryRepository {
 
 /** PostgreSQL text cannot hold U+0000. */
 function stripNul(text: string): string {
-  return text.includes('\u0000') ? text.replace(/\u0000/g, '\\u0000') : text;
+  return text.split('\u0000').join('\\u0000');
 }

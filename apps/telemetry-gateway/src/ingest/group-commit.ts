@@ -32,11 +32,21 @@ export class GroupCommit<T> {
 
   push(item: T): void {
     this.queue.push(item);
-    if (!this.running) {
-      this.running = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => this.run())
-        .finally(() => (this.running = null));
-    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        await this.run();
+      } finally {
+        this.running = null;
+        // An item pushed after the loop saw an empty queue but before this point must not be stranded.
+        if (this.queue.length > 0) this.kick();
+      }
+    })();
   }
 
   /** Resolves when everything pushed so far is committed. */

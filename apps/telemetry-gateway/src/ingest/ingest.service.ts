@@ -64,7 +64,9 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
     ]);
     if (!drained) {
-      this.logger.warn(`${this.writer.pending} message(s) not committed in ${timeoutMs} ms; the broker will redeliver them`);
+      this.logger.warn(
+        `${this.writer.pending} message(s) not committed in ${timeoutMs} ms; the broker will redeliver them`,
+      );
     }
     await this.source.stop();
     this.logger.log('telemetry sessions closed');
@@ -102,5 +104,29 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
     this.metrics.samplesReceived.inc(pending.samples.length + pending.rejects.length);
     this.writer.push(pending);
     this.metrics.pendingMessages.set(this.writer.pending);
+  }
+
+  private parse(message: IncomingMessage): PendingMessage {
+    const topic = parseVehicleTopic(this.config.MQTT_TOPIC_PREFIX, message.topic);
+    const vehicleId = topic?.vehicleId ?? null;
+    const whole = (reason: RejectReason, details: string): PendingMessage => ({
+      ...message,
+      vehicleId,
+      samples: [],
+      sampleIndexes: [],
+      rejects: [{ reason, details, raw: message.payload, sampleIndex: null }],
+    });
+    if (!topic) return whole(RejectReason.InvalidTopic, 'topic names no valid vehicle id');
+    try {
+      return {
+        ...message,
+        vehicleId,
+        ...parseTelemetryPayload(topic.vehicleId, message.payload, this.limits),
+      };
+    } catch (err) {
+      // The parser is built never to throw; should it anyway, the message is kept, not lost.
+      this.logger.error(`parser failed on a message of ${topic.vehicleId}: ${(err as Error).message}`);
+      return whole(RejectReason.SchemaViolation, `could not be parsed: ${(err as Error).message}`);
+    }
   }
 }

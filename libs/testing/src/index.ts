@@ -1,0 +1,4 @@
+export * from './ports';
+export * from './mosquitto';
+export * from './database';
+export * from './service-process';

@@ -1,0 +1,73 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { waitFor } from './ports';
+
+export type ServiceName = 'telemetry-gateway' | 'booking' | 'live-map';
+
+export interface ServiceProcess {
+  name: ServiceName;
+  port: number;
+  baseUrl: string;
+  child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Sends a signal and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const PORT_VARIABLE: Record<ServiceName, string> = {
+  'telemetry-gateway': 'GATEWAY_PORT',
+  booking: 'BOOKING_PORT',
+  'live-map': 'LIVE_MAP_PORT',
+};
+
+/**
+ * Starts a built service (dist/apps/<name>/main.js, from `npm run build`) as a process and waits for
+ * its /health to answer 200.
+ */
+export async function startService(
+  name: ServiceName,
+  port: number,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ServiceProcess> {
+  const main = resolve(__dirname, `../../../dist/apps/${name}/main.js`);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, [PORT_VARIABLE[name]]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const proc: ServiceProcess = {
+    name,
+    port,
+    baseUrl,
+    child,
+    output: () => output,
+    kill: (signal = 'SIGTERM') =>
+      new Promise((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+        child.once('exit', (code) => done(code));
+        child.kill(signal);
+      }),
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
+        return (await fetch(`${baseUrl}/health`)).status === 200;
+      },
+      timeoutMs,
+      `${name} /health`,
+      100,
+    );
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
+  return proc;
+}

@@ -1,0 +1,87 @@
+import { SimulatedCar } from '@fleet/simulator';
+import {
+  createTestDatabase,
+  freePort,
+  insertVehicles,
+  MosquittoInstance,
+  ServiceProcess,
+  startMosquitto,
+  startService,
+  TestDatabase,
+  waitFor,
+} from '@fleet/testing';
+import { randomBytes } from 'node:crypto';
+
+/** A gateway process on its own database and its own Mosquitto, with simulated cars. */
+export class GatewayHarness {
+  db!: TestDatabase;
+  broker!: MosquittoInstance;
+  gateway!: ServiceProcess;
+  readonly cars: SimulatedCar[] = [];
+  env: Record<string, string> = {};
+  private gatewayPort = 0;
+
+  /** Starts database, broker and gateway; `env` adds gateway settings. */
+  async start(env: Record<string, string> = {}): Promise<this> {
+    this.db = await createTestDatabase();
+    this.broker = await startMosquitto();
+    this.gatewayPort = await freePort();
+    this.env = {
+      DATABASE_URL: this.db.url,
+      MQTT_URL: this.broker.url,
+      GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
+      GATEWAY_MQTT_CONNECTIONS: '8',
+      ...env,
+    };
+    await this.startGateway();
+    return this;
+  }
+
+  async startGateway(): Promise<ServiceProcess> {
+    this.gateway = await startService('telemetry-gateway', this.gatewayPort, this.env);
+    return this.gateway;
+  }
+
+  async registerCars(ids: string[], position = { lat: 52.52, lon: 13.405 }): Promise<SimulatedCar[]> {
+    await insertVehicles(this.db.client, ids);
+    const cars = ids.map((vehicleId) => new SimulatedCar({ url: this.broker.url, vehicleId, ...position }));
+    await Promise.all(cars.map((c) => c.connect()));
+    this.cars.push(...cars);
+    return cars;
+  }
+
+  async query<T extends object = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.client.query<T>(sql, params)).rows;
+  }
+
+  /** Waits until `sql` returns a first row whose first column equals `expected`. */
+  async waitForValue(sql: string, params: unknown[], expected: unknown, timeoutMs = 10_000): Promise<void> {
+    let last: unknown;
+    await waitFor(
+      async () => {
+        const rows = await this.query(sql, params);
+        last = rows[0] ? Object.values(rows[0])[0] : undefined;
+        return last === expected;
+      },
+      timeoutMs,
+      `${sql} = ${String(expected)}`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last value ${String(last)})`);
+    });
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.gateway.baseUrl}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.cars.map((c) => c.disconnect().catch(() => undefined)));
+    await this.gateway?.kill('SIGTERM');
+    await this.broker?.stop();
+    await this.db?.drop();
+  }
+}
