@@ -95,7 +95,7 @@ export class CommandsRepository {
   ): Promise<CommandView | undefined> {
     const rows = await queryRows<CommandRow>(
       this.dataSource,
-      `UPDATE vehicle_commands SET status = $3, reason = $4, completed_at = now()
+      `UPDATE vehicle_commands SET status = $3, reason = $4, completed_at = now(), sent_at = COALESCE(sent_at, now())
         WHERE id = $1 AND vehicle_id = $2 AND ${OPEN}
        RETURNING *`,
       [id, vehicleId, status, reason],

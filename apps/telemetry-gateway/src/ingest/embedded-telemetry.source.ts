@@ -1,10 +1,9 @@
-import { vehicleTopicFilter } from '@fleet/contracts';
 import { EmbeddedBroker } from '../broker/embedded-broker';
 import { IncomingMessage, TelemetrySource } from './telemetry-source';
 
 /**
- * Telemetry straight from the embedded broker, in-process. The broker acknowledges a car's message
- * only when our `ack` runs, i.e. after the commit: ack-after-commit end to end, and every car's
+ * Telemetry straight from the embedded broker, in-process: the broker acknowledges a car's message
+ * only when our `ack` runs, i.e. after the commit. Ack-after-commit end to end, and every car's
  * messages in flight at once instead of one per MQTT connection.
  */
 export class EmbeddedTelemetrySource implements TelemetrySource {
@@ -17,10 +16,15 @@ export class EmbeddedTelemetrySource implements TelemetrySource {
 
   async start(onMessage: (message: IncomingMessage) => void): Promise<void> {
     this.running = true;
-    this.broker.subscribe(vehicleTopicFilter(this.topicPrefix, 'telemetry'), (packet, done) => {
-      if (!this.running) return; // shutting down: the car keeps the message and sends it again
+    this.broker.intercept((packet) => {
+      if (!packet.topic.startsWith(`${this.topicPrefix}/vehicles/`) || !packet.topic.endsWith('/telemetry'))
+        return null;
+      // Shutting down: never acknowledged, the car sends it again to the next gateway.
+      if (!this.running) return new Promise<void>(() => undefined);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack: done });
+      return new Promise<void>((ack) =>
+        onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack: () => ack() }),
+      );
     });
   }
 
