@@ -1,0 +1,104 @@
+/**
+ * Runs every service as its own process, the way production runs them: the gateway first (it embeds
+ * the MQTT broker when MQTT_URL is unset), then booking and live-map. Stops them all on Ctrl-C or
+ * SIGTERM, and all of them when one dies.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const SERVICES = [
+  { name: 'telemetry-gateway', portVar: 'GATEWAY_PORT', port: 3002 },
+  { name: 'booking', portVar: 'BOOKING_PORT', port: 3000 },
+  { name: 'live-map', portVar: 'LIVE_MAP_PORT', port: 3001 },
+] as const;
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => done(true)));
+  });
+}
+
+async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('no healthy /health within 60 s');
+}
+
+function stopAll(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const force = setTimeout(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')), 20_000);
+  force.unref();
+  void Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+  ).then(() => process.exit(code));
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  if (!env.MQTT_URL) {
+    const mqttPort = Number(env.MQTT_PORT ?? 1883);
+    if (!(await portFree(mqttPort))) {
+      console.error(
+        `[fleet] port ${mqttPort} is taken (another MQTT broker?). Either use it: MQTT_URL=mqtt://127.0.0.1:${mqttPort} npm start,` +
+          ` or move the embedded broker: MQTT_PORT=1884 npm start`,
+      );
+      process.exit(1);
+    }
+  }
+  for (const service of SERVICES) {
+    const port = Number(env[service.portVar] ?? service.port);
+    if (!(await portFree(port))) {
+      console.error(
+        `[fleet] port ${port} for ${service.name} is taken; set ${service.portVar} to another port`,
+      );
+      process.exit(1);
+    }
+    const child = spawn(process.execPath, [resolve(__dirname, `../dist/apps/${service.name}/main.js`)], {
+      env: { ...env, [service.portVar]: String(port) },
+      stdio: 'inherit',
+    });
+    children.push(child);
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`[fleet] ${service.name} stopped (${signal ?? `code ${code}`}); stopping the others`);
+        stopAll(code || 1);
+      }
+    });
+    await waitHealthy(port, child);
+  }
+  const host = 'http://localhost';
+  console.log(
+    [
+      '',
+      '[fleet] all services are up:',
+      `  booking API     ${host}:${env.BOOKING_PORT ?? 3000}/health`,
+      `  live map        ${host}:${env.LIVE_MAP_PORT ?? 3001}/`,
+      `  gateway         ${host}:${env.GATEWAY_PORT ?? 3002}/health  (metrics: /metrics)`,
+      `  MQTT            ${env.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT ?? 1883} (embedded broker)`}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+process.once('SIGINT', () => stopAll(0));
+process.once('SIGTERM', () => stopAll(0));
+main().catch((err: Error) => {
+  console.error(`[fleet] ${err.message}`);
+  stopAll(1);
+});
