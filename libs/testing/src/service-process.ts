@@ -12,8 +12,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
-  /** Sends a signal and waits for the process to exit. */
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends a signal and waits for the process to exit; resolves with its exit code or the signal that ended it. */
+  kill(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 const PORT_VARIABLE: Record<ServiceName, string> = {
@@ -50,21 +50,28 @@ export async function startService(
     output: () => output,
     kill: (signal = 'SIGTERM') =>
       new Promise((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
-        child.once('exit', (code) => done(code));
+        if (child.exitCode !== null || child.signalCode !== null)
+          return done(child.exitCode ?? child.signalCode);
+        child.once('exit', (code, sig) => done(code ?? sig));
         child.kill(signal);
       }),
   };
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited with code ${code} before it was healthy:\n${output}`)),
+    ),
+  );
+  exited.catch(() => undefined);
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output}`);
-        return (await fetch(`${baseUrl}/health`)).status === 200;
-      },
-      timeoutMs,
-      `${name} /health`,
-      100,
-    );
+    await Promise.race([
+      exited,
+      waitFor(
+        async () => (await fetch(`${baseUrl}/health`)).status === 200,
+        timeoutMs,
+        `${name} /health`,
+        100,
+      ),
+    ]);
   } catch (err) {
     await proc.kill('SIGKILL');
     throw err;
