@@ -34,7 +34,7 @@ export class TelemetryBatchCommitter {
 
     const outcome = await this.dataSource.transaction(async (db) => {
       const vehicleIds = [...new Set(samples.map((s) => s.vehicleId))].sort();
-      const snapshots = await this.telemetry.lockSnapshots(db, vehicleIds);
+      const snapshots = await this.telemetry.snapshots(db, vehicleIds);
       const screened = screenSamples(
         samples,
         new Map([...snapshots].map(([id, snap]) => [id, snap.lastFix])),
@@ -44,7 +44,14 @@ export class TelemetryBatchCommitter {
           maxImpliedSpeedKmh: this.config.TELEMETRY_MAX_IMPLIED_SPEED_KMH,
         },
       );
-      const stored = await this.telemetry.insertHistory(db, screened.accepted);
+      const stored = await this.telemetry.insertHistory(
+        db,
+        screened.accepted,
+        screened.accepted.map((s) => {
+          const lastSeq = snapshots.get(s.vehicleId)?.lastSeq ?? null;
+          return s.seq !== null && lastSeq !== null && s.seq <= lastSeq;
+        }),
+      );
       const heardFrom = [...new Set(screened.accepted.map((s) => s.vehicleId))];
       const restored = await this.vehicleState.markOnline(
         heardFrom.filter((id) => !snapshots.get(id)?.online),

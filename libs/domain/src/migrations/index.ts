@@ -1,4 +1,5 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
+import { StateUpdatesHot1763800000000 } from './1763800000000-state-updates-hot';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1763700000000];
+export const MIGRATIONS = [InitialSchema1763700000000, StateUpdatesHot1763800000000];
