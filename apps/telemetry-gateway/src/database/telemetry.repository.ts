@@ -1,9 +1,9 @@
 import { RejectReason, TelemetrySample } from '@fleet/contracts';
-import { VehicleState, queryRows } from '@fleet/domain';
+import { queryRows } from '@fleet/domain';
 import { TimedFix } from '@fleet/geo';
-import { VehicleChange } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleView, VehicleViewRow } from './vehicle-view.row';
 
 /** What a batch needs to know of a vehicle before writing. */
 export interface VehicleSnapshot {
@@ -141,22 +141,9 @@ export class TelemetryRepository {
    * Moves each vehicle's latest state to its newest sample, only where that is newer than what is
    * stored (the latest state never moves back in time). Returns the vehicles' new state.
    */
-  async updateLatest(db: EntityManager, newest: TelemetrySample[]): Promise<Omit<VehicleChange, 'kinds'>[]> {
+  async updateLatest(db: EntityManager, newest: TelemetrySample[]): Promise<VehicleView[]> {
     if (newest.length === 0) return [];
-    const rows = await queryRows<{
-      id: string;
-      lat: number;
-      lon: number;
-      heading_deg: number | null;
-      speed_kmh: number | null;
-      fuel_pct: number | null;
-      battery_pct: number | null;
-      locked: boolean;
-      online: boolean;
-      state: VehicleState;
-      fix_at: Date;
-      updated_at: Date;
-    }>(
+    const rows = await queryRows<VehicleViewRow>(
       db,
       `UPDATE vehicle_state v
           SET position = ${POINT}, fix_at = ${FIX_AT}, seq = s.q, accuracy_m = s.am, heading_deg = s.hd,
@@ -164,24 +151,10 @@ export class TelemetryRepository {
               locked = s.lk, ignition = s.ig, doors_closed = s.dc, last_seen_at = now(), updated_at = now()
          FROM ${SAMPLES}
         WHERE v.vehicle_id = s.v AND (v.fix_at IS NULL OR v.fix_at < ${FIX_AT})
-        RETURNING v.vehicle_id AS id, s.la AS lat, s.lo AS lon, v.heading_deg, v.speed_kmh, v.fuel_pct,
-                  v.battery_pct, v.locked, v.online, v.state, v.fix_at, v.updated_at`,
+        RETURNING ${VEHICLE_VIEW_COLUMNS}`,
       columns(newest),
     );
-    return rows.map((r) => ({
-      id: r.id,
-      lat: r.lat,
-      lon: r.lon,
-      headingDeg: r.heading_deg,
-      speedKmh: r.speed_kmh,
-      fuelPct: r.fuel_pct,
-      batteryPct: r.battery_pct,
-      locked: r.locked,
-      online: r.online,
-      state: r.state,
-      fixAt: r.fix_at.toISOString(),
-      updatedAt: r.updated_at.toISOString(),
-    }));
+    return rows.map(toVehicleView);
   }
 
   /** Keeps rejected payloads with their reasons; payloads are cut to `maxStoredBytes`. */

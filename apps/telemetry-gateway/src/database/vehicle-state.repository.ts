@@ -1,7 +1,7 @@
 import { VehicleState, queryRows } from '@fleet/domain';
-import { VehicleChange } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleView, VehicleViewRow } from './vehicle-view.row';
 
 /** A comms transition that was written, with its MDS event. */
 export interface CommsTransition {
@@ -94,42 +94,14 @@ export class VehicleStateRepository {
   }
 
   /** The current view of vehicles, as the state stream carries it. */
-  async views(vehicleIds: string[]): Promise<Omit<VehicleChange, 'kinds'>[]> {
+  async views(vehicleIds: string[]): Promise<VehicleView[]> {
     if (vehicleIds.length === 0) return [];
-    const rows = await queryRows<{
-      id: string;
-      lat: number | null;
-      lon: number | null;
-      heading_deg: number | null;
-      speed_kmh: number | null;
-      fuel_pct: number | null;
-      battery_pct: number | null;
-      locked: boolean | null;
-      online: boolean;
-      state: VehicleState;
-      fix_at: Date | null;
-      updated_at: Date;
-    }>(
+    const rows = await queryRows<VehicleViewRow>(
       this.dataSource,
-      `SELECT vehicle_id AS id, ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon, heading_deg,
-              speed_kmh, fuel_pct, battery_pct, locked, online, state, fix_at, updated_at
-         FROM vehicle_state WHERE vehicle_id = ANY($1)`,
+      `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
       [vehicleIds],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      lat: r.lat,
-      lon: r.lon,
-      headingDeg: r.heading_deg,
-      speedKmh: r.speed_kmh,
-      fuelPct: r.fuel_pct,
-      batteryPct: r.battery_pct,
-      locked: r.locked,
-      online: r.online,
-      state: r.state,
-      fixAt: r.fix_at?.toISOString() ?? null,
-      updatedAt: r.updated_at.toISOString(),
-    }));
+    return rows.map(toVehicleView);
   }
 
   /** Ids among these that are registered vehicles. */
