@@ -31,10 +31,11 @@ export async function startService(
   port: number,
   env: Record<string, string>,
   timeoutMs = 30_000,
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const main = resolve(__dirname, `../../../dist/apps/${name}/main.js`);
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, [PORT_VARIABLE[name]]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
