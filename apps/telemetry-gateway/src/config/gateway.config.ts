@@ -46,6 +46,12 @@ export class GatewayConfig extends CommonConfig {
   @Max(100_000)
   INGEST_MAX_BATCH_SAMPLES = 10_000;
 
+  /** Batches committed side by side (each on its own database connection). */
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  INGEST_COMMIT_CONCURRENCY = 2;
+
   /** Largest telemetry payload in bytes; larger ones go to quarantine. */
   @IsInt()
   @Min(1024)

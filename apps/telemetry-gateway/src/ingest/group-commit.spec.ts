@@ -100,6 +100,28 @@ describe('GroupCommit', () => {
     expect(committed.flat()).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('with concurrency 2, runs two commits side by side and still commits every item once', async () => {
+    let running = 0;
+    let most = 0;
+    const { gc, committed } = setUp(
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+      },
+      { concurrency: 2 },
+    );
+    for (let i = 0; i < 20; i++) {
+      gc.push({ id: i });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await gc.drain();
+    expect(most).toBe(2);
+    expect(committed.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(gc.pending).toBe(0);
+  });
+
   it('splits batches at maxBatchWeight, in order, giving an oversized item a batch of its own', async () => {
     const { gc, committed } = setUp(undefined, { maxBatchWeight: 10 });
     const weights = [4, 4, 4, 20, 1, 1, 10];

@@ -11,18 +11,21 @@ export interface GroupCommitOptions<T> {
   /** Called with a single item the database keeps refusing; must dispose of it (e.g. quarantine). */
   onPoison: (item: T, err: unknown) => Promise<void>;
   onRetry?: (err: unknown, attempt: number) => void;
+  /** Commits in flight at once (default 1). More overlap one commit's round trips with the next. */
+  concurrency?: number;
 }
 
 /**
  * Group commit: items arriving while a commit runs are gathered and committed together in the next
- * one, so batches grow with load and latency stays about one commit. One commit at a time; order of
- * arrival is kept. A failed commit is retried with backoff (database down) or, for an error the data
+ * one, so batches grow with load and latency stays about one commit. With `concurrency` 1 commits
+ * run one at a time in order of arrival; with more, batches taken in order may commit side by side
+ * (the committer must not depend on their order). A failed commit is retried with backoff (database down) or, for an error the data
  * causes, split in halves until the offending item is found and handed to `onPoison`.
  */
 export class GroupCommit<T> {
   private readonly logger = new Logger(GroupCommit.name);
   private queue: T[] = [];
-  private running: Promise<void> | null = null;
+  private readonly workers = new Set<Promise<void>>();
 
   constructor(private readonly options: GroupCommitOptions<T>) {}
 
@@ -36,22 +39,24 @@ export class GroupCommit<T> {
   }
 
   private kick(): void {
-    if (this.running) return;
-    this.running = (async () => {
+    if (this.workers.size >= (this.options.concurrency ?? 1)) return;
+    const worker = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      try {
-        await this.run();
-      } finally {
-        this.running = null;
+      await this.run();
+    })();
+    this.workers.add(worker);
+    worker
+      .catch((err: Error) => this.logger.error(`group commit worker failed: ${err.message}`))
+      .finally(() => {
+        this.workers.delete(worker);
         // An item pushed after the loop saw an empty queue but before this point must not be stranded.
         if (this.queue.length > 0) this.kick();
-      }
-    })();
+      });
   }
 
   /** Resolves when everything pushed so far is committed. */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.workers.size > 0) await Promise.all([...this.workers]);
   }
 
   private async run(): Promise<void> {

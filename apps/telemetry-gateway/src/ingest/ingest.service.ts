@@ -40,6 +40,7 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       commit: (batch) => this.committer.commit(batch),
       weight: (m) => Math.max(1, m.samples.length),
       maxBatchWeight: config.INGEST_MAX_BATCH_SAMPLES,
+      concurrency: config.INGEST_COMMIT_CONCURRENCY,
       isDataError: isPostgresDataError,
       onPoison: (m, err) => this.committer.quarantinePoison(m, err),
       onRetry: (err, attempt) => {

@@ -44,10 +44,14 @@ export class TelemetryBatchCommitter {
           maxImpliedSpeedKmh: this.config.TELEMETRY_MAX_IMPLIED_SPEED_KMH,
         },
       );
+      // Rows in (vehicle, fix time) order: concurrent batches then take row locks in the same order.
+      const accepted = screened.accepted.sort((a, b) =>
+        a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.tsMs - b.tsMs,
+      );
       const stored = await this.telemetry.insertHistory(
         db,
-        screened.accepted,
-        screened.accepted.map((s) => {
+        accepted,
+        accepted.map((s) => {
           const lastSeq = snapshots.get(s.vehicleId)?.lastSeq ?? null;
           return s.seq !== null && lastSeq !== null && s.seq <= lastSeq;
         }),
