@@ -110,7 +110,9 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => {
-      client.subscribe(`${prefix}/vehicles/+/telemetry`, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+      client.subscribe(`${prefix}/vehicles/+/telemetry`, { qos: 1 }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
     client.once('error', reject);
   });
@@ -119,9 +121,10 @@ async function main(): Promise<void> {
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd !== 'stop') return;
     // No drain: the backlog it has not worked off is what the benchmark measures.
-    process.send?.({ type: 'done', stats });
     client.end(true);
-    void db.end().finally(() => process.exit(0));
+    process.send?.({ type: 'done', stats }, () => {
+      void db.end().finally(() => process.exit(0));
+    });
   });
 }
 

@@ -48,12 +48,12 @@ export function ticksOf(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + (procStat(pid)?.ticks ?? 0), 0);
 }
 
-/** Busy and total ticks of all CPUs of the machine (/proc/stat). */
-export function machineTicks(): { busy: number; total: number } {
+/** Busy, stolen (by the hypervisor) and total ticks of all CPUs of the machine (/proc/stat). */
+export function machineTicks(): { busy: number; steal: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already in user)
   const [user, nice, system, idle, iowait, irq, softirq, steal] = v;
   const busy = user + nice + system + irq + softirq + (steal ?? 0);
-  return { busy, total: busy + idle + iowait };
+  return { busy, steal: steal ?? 0, total: busy + idle + iowait };
 }

@@ -116,7 +116,8 @@ class Cars {
     const metres = (speed / 3.6) * dtS;
     const rad = (heading * Math.PI) / 180;
     this.lat[i] += (metres * Math.cos(rad)) / METRES_PER_DEGREE_LAT;
-    this.lon[i] += (metres * Math.sin(rad)) / (METRES_PER_DEGREE_LAT * Math.cos((this.lat[i] * Math.PI) / 180));
+    this.lon[i] +=
+      (metres * Math.sin(rad)) / (METRES_PER_DEGREE_LAT * Math.cos((this.lat[i] * Math.PI) / 180));
     this.odometer[i] += metres / 1000;
     this.energy[i] = Math.max(5, this.energy[i] - 0.0005 * dtS);
     const energyField = this.electric[i] ? 'batteryPct' : 'fuelPct';
@@ -212,7 +213,8 @@ class Publisher {
     const elapsedS = Math.floor((now - this.startAtMs) / 1000);
     while (this.stats.perSecond.length <= elapsedS) this.stats.perSecond.push(0);
     this.stats.perSecond[elapsedS] += sent;
-    const next = this.startAtMs + Math.ceil((Date.now() - this.startAtMs + 1) / this.o.tickMs) * this.o.tickMs;
+    const next =
+      this.startAtMs + Math.ceil((Date.now() - this.startAtMs + 1) / this.o.tickMs) * this.o.tickMs;
     this.timer = setTimeout(() => this.tick(), Math.max(0, next - Date.now()));
   }
 
@@ -240,7 +242,9 @@ class Publisher {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.stats.meanPayloadBytes = this.stats.published ? this.payloadBytes / this.stats.published : 0;
-    await Promise.all(this.clients.map((c) => new Promise<void>((resolve) => c.end(false, {}, () => resolve()))));
+    await Promise.all(
+      this.clients.map((c) => new Promise<void>((resolve) => c.end(false, {}, () => resolve()))),
+    );
     return this.stats;
   }
 }
