@@ -8,7 +8,7 @@
  *
  * Settings (environment): BENCH_RATE (msg/s, 10000), BENCH_VEHICLES (10000), BENCH_DURATION_S (60),
  * BENCH_WARMUP_S (10), BENCH_PUBLISHERS (processes, 2), BENCH_PUBLISHER_CONNECTIONS (per process, 4),
- * BENCH_MAX_INFLIGHT (per connection, 100), BENCH_TICK_MS (20), BENCH_POLL_MS (10), BENCH_DRAIN_S (45),
+ * BENCH_MAX_INFLIGHT (per connection, 100), BENCH_TICK_MS (20), BENCH_POLL_MS (10), BENCH_DRAIN_S (20),
  * BENCH_GATEWAY_CONNECTIONS (comma list: one gateway run per value; default GATEWAY_MQTT_CONNECTIONS or
  * 512), BENCH_NAIVE (1; 0 skips the baseline), BENCH_GATEWAY_NODE_OPTIONS (NODE_OPTIONS of the gateway,
  * e.g. a profiler hook). Any other GATEWAY_* / INGEST_* variable is passed on to the gateway.

@@ -9,6 +9,7 @@
  */
 import mqtt from 'mqtt';
 import { Client } from 'pg';
+import type { WireSample } from '@fleet/simulator';
 
 export interface NaiveStats {
   processed: number;
@@ -16,22 +17,8 @@ export interface NaiveStats {
   lastError: string | null;
 }
 
-interface WireSample {
-  ts: number;
-  lat: number;
-  lon: number;
-  locked: boolean;
-  seq?: number;
-  accuracyM?: number;
-  heading?: number;
-  speedKmh?: number;
-  odometerKm?: number;
-  rangeKm?: number;
-  fuelPct?: number;
-  batteryPct?: number;
-  ignition?: boolean;
-  doorsClosed?: boolean;
-}
+/** The benchmark's publishers send `ts` as epoch milliseconds. */
+type BenchSample = WireSample & { ts: number };
 
 const INSERT_HISTORY = `
   INSERT INTO telemetry (vehicle_id, fix_at, seq, position, accuracy_m, heading_deg, speed_kmh, odometer_km,
@@ -69,7 +56,7 @@ async function main(): Promise<void> {
 
   const store = async (topic: string, payload: Buffer) => {
     const vehicleId = topic.split('/').at(-2)!;
-    const s = JSON.parse(payload.toString()) as WireSample;
+    const s = JSON.parse(payload.toString()) as BenchSample;
     const params = [
       vehicleId,
       s.ts,
