@@ -1,15 +1,12 @@
 import { Logger } from '@nestjs/common';
-import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import mqtt, { IClientPublishOptions, MqttClient } from 'mqtt';
+import { persistentSessionOptions, PersistentSessionSettings } from './persistent-session';
 
 export type ControlHandler = (topic: string, payload: Buffer) => Promise<void>;
 
-export interface ControlConnectionOptions {
+export interface ControlConnectionOptions extends PersistentSessionSettings {
   url: string;
   clientId: string;
-  protocolVersion: 4 | 5;
-  sessionExpiryS: number;
-  username?: string;
-  password?: string;
 }
 
 /**
@@ -31,18 +28,10 @@ export class ControlConnection {
   }
 
   async connect(): Promise<void> {
-    const o = this.options;
-    const options: IClientOptions = {
-      clientId: o.clientId,
-      clean: false,
-      protocolVersion: o.protocolVersion,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      username: o.username,
-      password: o.password,
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
-    };
-    const client = mqtt.connect(o.url, options);
+    const client = mqtt.connect(
+      this.options.url,
+      persistentSessionOptions(this.options.clientId, this.options),
+    );
     this.client = client;
     client.handleMessage = (packet, callback) => {
       const route = this.routes.find((r) => r.matcher.test(packet.topic));

@@ -1,9 +1,10 @@
 import { vehicleTopicFilter } from '@fleet/contracts';
 import { Logger } from '@nestjs/common';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { MqttClient } from 'mqtt';
+import { persistentSessionOptions, PersistentSessionSettings } from '../broker/persistent-session';
 import { IncomingMessage, TelemetrySource } from './telemetry-source';
 
-export interface MqttPoolOptions {
+export interface MqttPoolOptions extends PersistentSessionSettings {
   url: string;
   topicPrefix: string;
   /** Number of connections; each has one message in flight (MQTT.js acks in handleMessage's callback). */
@@ -12,10 +13,6 @@ export interface MqttPoolOptions {
   sharedGroup: string | null;
   /** Stable prefix of the client ids, so that a restarted gateway resumes its sessions. */
   clientIdPrefix: string;
-  protocolVersion: 4 | 5;
-  sessionExpiryS: number;
-  username?: string;
-  password?: string;
 }
 
 /**
@@ -45,18 +42,10 @@ export class MqttPoolTelemetrySource implements TelemetrySource {
 
   private connect(index: number, topic: string, onMessage: (message: IncomingMessage) => void): MqttClient {
     const o = this.options;
-    const options: IClientOptions = {
-      clientId: `${o.clientIdPrefix}-t${index}`,
-      clean: false,
-      protocolVersion: o.protocolVersion,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      username: o.username,
-      password: o.password,
+    const client = mqtt.connect(o.url, {
+      ...persistentSessionOptions(`${o.clientIdPrefix}-t${index}`, o),
       resubscribe: false,
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
-    };
-    const client = mqtt.connect(o.url, options);
+    });
     client.handleMessage = (packet, callback) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack: () => callback() });
