@@ -36,12 +36,6 @@ export class CommonConfig {
   })
   MQTT_TOPIC_PREFIX = 'fleet/v1';
 
-  /** Topic prefix of the services' internal messages (state stream, command RPC). */
-  @Matches(/^[^#+\s]+[^/#+\s]$/, {
-    message: 'FLEET_INTERNAL_TOPIC_PREFIX must be a topic without wildcards or trailing /',
-  })
-  FLEET_INTERNAL_TOPIC_PREFIX = 'fleet-internal/v1';
-
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
 

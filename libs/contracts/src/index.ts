@@ -5,3 +5,4 @@ export * from './telemetry-sample';
 export * from './status';
 export * from './command';
 export * from './parse-telemetry';
+export * from './parse-message';

@@ -2,7 +2,7 @@ import {
   CommandMessage,
   CommandResultDto,
   COMMAND_TYPES,
-  describeErrors,
+  parseJsonMessage,
   isFinalCommandStatus,
   parseVehicleTopic,
   vehicleTopic,
@@ -11,8 +11,6 @@ import {
 } from '@fleet/contracts';
 import { CommandErrorCode, CommandView, SendCommandRequest, SendCommandResponse } from '@fleet/messaging';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { ControlConnection, withRetry } from '../broker/control-connection';
 import { GatewayConfig } from '../config/gateway.config';
@@ -109,21 +107,14 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
 
   async onResult(topic: string, payload: Buffer): Promise<void> {
     const vehicleId = parseVehicleTopic(this.config.MQTT_TOPIC_PREFIX, topic)?.vehicleId;
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      body = undefined;
-    }
-    const result = plainToInstance(CommandResultDto, body ?? {});
-    const problems =
-      typeof body === 'object' && body !== null
-        ? describeErrors(validateSync(result))
-        : ['not a JSON object'];
-    if (!vehicleId || problems.length) {
-      this.logger.warn(`ignoring invalid command result on ${topic}: ${problems.join('; ') || 'bad topic'}`);
+    const message = parseJsonMessage(CommandResultDto, payload, 'command result');
+    if (!vehicleId || !message.ok) {
+      this.logger.warn(
+        `ignoring invalid command result on ${topic}: ${message.ok ? 'bad topic' : message.details}`,
+      );
       return;
     }
+    const result = message.value;
     const done = await withRetry(() =>
       this.commands.complete(result.commandId, vehicleId, result.status, result.reason ?? null),
     );

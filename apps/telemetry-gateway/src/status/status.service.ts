@@ -3,11 +3,9 @@ import {
   RejectReason,
   VehicleStatusDto,
   vehicleTopicFilter,
-  describeErrors,
+  parseJsonMessage,
 } from '@fleet/contracts';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { ControlConnection, withRetry } from '../broker/control-connection';
 import { GatewayConfig } from '../config/gateway.config';
 import { QuarantineRow, TelemetryRepository } from '../database/telemetry.repository';
@@ -65,32 +63,10 @@ export class StatusService implements OnApplicationBootstrap, OnApplicationShutd
         payload,
       );
     if (payload.length === 0) return; // a cleared retained message
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch (err) {
-      return this.quarantine(
-        topic,
-        parsed.vehicleId,
-        RejectReason.MalformedJson,
-        (err as Error).message,
-        payload,
-      );
-    }
-    const status = plainToInstance(VehicleStatusDto, body);
-    const problems =
-      typeof body === 'object' && body !== null
-        ? describeErrors(validateSync(status))
-        : ['status must be a JSON object'];
-    if (problems.length) {
-      return this.quarantine(
-        topic,
-        parsed.vehicleId,
-        RejectReason.SchemaViolation,
-        problems.join('; '),
-        payload,
-      );
-    }
+    const message = parseJsonMessage(VehicleStatusDto, payload, 'status');
+    if (!message.ok)
+      return this.quarantine(topic, parsed.vehicleId, message.reason, message.details, payload);
+    const status = message.value;
     const id = parsed.vehicleId;
     const transitions = await withRetry(() =>
       status.online
