@@ -61,6 +61,7 @@ export class GatewayModule {
                   url,
                   topicPrefix: config.MQTT_TOPIC_PREFIX,
                   connections: config.GATEWAY_MQTT_CONNECTIONS,
+                  receiveMaximum: config.GATEWAY_MQTT_RECEIVE_MAXIMUM,
                   sharedGroup: config.GATEWAY_SHARED_SUBSCRIPTION ? config.GATEWAY_SHARED_GROUP : null,
                   clientIdPrefix: sessionPrefix,
                   protocolVersion,

@@ -14,11 +14,20 @@ export class GatewayConfig extends CommonConfig {
   @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'GATEWAY_INSTANCE_ID must be 1-32 letters, digits, _ or -' })
   GATEWAY_INSTANCE_ID = 'gw1';
 
-  /** Connections on the shared telemetry subscription (one message in flight on each). */
+  /** Connections on the shared telemetry subscription. */
   @IsInt()
   @Min(1)
   @Max(1024)
-  GATEWAY_MQTT_CONNECTIONS = 64;
+  GATEWAY_MQTT_CONNECTIONS = 8;
+
+  /**
+   * Telemetry messages each connection may hold unacknowledged while their commit is pending (MQTT 5
+   * Receive Maximum; bounds the gateway's memory: connections x this x message size).
+   */
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  GATEWAY_MQTT_RECEIVE_MAXIMUM = 1000;
 
   /** Use MQTT shared subscriptions (off for an external broker without them: one connection then). */
   @Transform(({ value }) => toBool(value))

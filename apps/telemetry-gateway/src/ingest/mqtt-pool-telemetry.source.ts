@@ -2,13 +2,19 @@ import { vehicleTopicFilter } from '@fleet/contracts';
 import { Logger } from '@nestjs/common';
 import mqtt, { MqttClient } from 'mqtt';
 import { persistentSessionOptions, PersistentSessionSettings } from '../broker/persistent-session';
+import { DeferredAcks } from './deferred-acks';
 import { IncomingMessage, TelemetrySource } from './telemetry-source';
 
 export interface MqttPoolOptions extends PersistentSessionSettings {
   url: string;
   topicPrefix: string;
-  /** Number of connections; each has one message in flight (MQTT.js acks in handleMessage's callback). */
+  /** Number of connections on the shared subscription. */
   connections: number;
+  /**
+   * Messages in flight per connection awaiting their commit (MQTT 5 Receive Maximum; with MQTT 3.1.1
+   * the broker's own limit applies, Mosquitto's `max_inflight_messages`).
+   */
+  receiveMaximum: number;
   /** Shared-subscription group, or null for one plain subscription on one connection. */
   sharedGroup: string | null;
   /** Stable prefix of the client ids, so that a restarted gateway resumes its sessions. */
@@ -18,7 +24,8 @@ export interface MqttPoolOptions extends PersistentSessionSettings {
 /**
  * Telemetry over a pool of persistent MQTT sessions on one shared subscription. A message's PUBACK
  * goes out only when our `ack` runs, after the commit, so a crash loses nothing: the broker
- * redelivers to the resumed session.
+ * redelivers to the resumed session. Meanwhile each connection goes on reading (`DeferredAcks`), up
+ * to `receiveMaximum` unacknowledged messages.
  */
 export class MqttPoolTelemetrySource implements TelemetrySource {
   private readonly logger = new Logger(MqttPoolTelemetrySource.name);
@@ -42,13 +49,22 @@ export class MqttPoolTelemetrySource implements TelemetrySource {
 
   private connect(index: number, topic: string, onMessage: (message: IncomingMessage) => void): MqttClient {
     const o = this.options;
+    const session = persistentSessionOptions(`${o.clientIdPrefix}-t${index}`, o);
     const client = mqtt.connect(o.url, {
-      ...persistentSessionOptions(`${o.clientIdPrefix}-t${index}`, o),
+      ...session,
+      ...(o.protocolVersion === 5
+        ? { properties: { ...session.properties, receiveMaximum: o.receiveMaximum } }
+        : {}),
       resubscribe: false,
     });
+    const acks = new DeferredAcks(client);
+    if (!acks.supported && index === 0) {
+      this.logger.warn('MQTT.js internals changed: PUBACKs cannot be held, one message in flight per connection');
+    }
     client.handleMessage = (packet, callback) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack: () => callback() });
+      const ack = acks.hold(() => callback());
+      onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack });
     };
     // A resumed session keeps its subscription; subscribing again is harmless and covers a lost one.
     client.on('connect', () => client.subscribe(topic, { qos: 1 }));
