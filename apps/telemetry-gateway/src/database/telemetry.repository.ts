@@ -52,8 +52,7 @@ const SAMPLE_ARRAYS = `$1::text[], $2::bigint[], $3::bigint[], $4::float8[], $5:
                        $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::boolean[],
                        $14::boolean[], $15::boolean[]`;
 const SAMPLE_COLUMNS = `v, t, q, la, lo, am, hd, sp, od, rk, fu, ba, lk, ig, dc`;
-const SAMPLES = `unnest(${SAMPLE_ARRAYS}) AS s(${SAMPLE_COLUMNS})`;
-/** The samples plus a 16th array: whether each sample's seq may repeat a stored one. */
+/** The samples' columns plus a 16th array: whether each sample's seq may repeat a stored one. */
 const SAMPLES_WITH_CHECK = `unnest(${SAMPLE_ARRAYS}, $16::boolean[]) AS s(${SAMPLE_COLUMNS}, chk)`;
 const FIX_AT = `to_timestamp(s.t / 1000.0)`;
 const POINT = `ST_SetSRID(ST_MakePoint(s.lo, s.la), 4326)::geography`;
@@ -108,53 +107,59 @@ export class TelemetryRepository {
   }
 
   /**
-   * Appends samples to history, absorbing duplicates: the same (vehicle, fix time), or the same
-   * (vehicle, seq) within a day of the fix. The seq probe runs only for samples flagged in
-   * `seqMayRepeat` (a seq not above the car's last known one); others cannot repeat a stored seq.
-   * Returns the samples that were new.
+   * Writes accepted samples in one statement, atomic on its own:
+   * - appends them to history, absorbing duplicates: the same (vehicle, fix time), or the same
+   *   (vehicle, seq) within a day of the fix. The seq probe runs only for samples flagged in
+   *   `seqMayRepeat` (a seq not above the car's last known one); others cannot repeat a stored seq;
+   * - moves each vehicle's latest state to its newest new sample, only where that is newer than what
+   *   is stored (the latest state never moves back in time);
+   * - records that every vehicle in `heardFrom` was heard from, also those whose samples were late
+   *   or repeated (for the silence timeout).
+   * Returns how many samples were new and the vehicles whose latest state moved, as they are now.
    */
-  async insertHistory(
+  async storeSamples(
     db: EntityManager,
     samples: TelemetrySample[],
     seqMayRepeat: boolean[],
-  ): Promise<TelemetrySample[]> {
-    if (samples.length === 0) return [];
-    const rows = await queryRows<{ v: string; t: string }>(
+    heardFrom: string[],
+  ): Promise<{ inserted: number; updated: VehicleView[] }> {
+    if (samples.length === 0) return { inserted: 0, updated: [] };
+    const rows = await queryRows<VehicleViewRow & { inserted: number }>(
       db,
-      `INSERT INTO telemetry (vehicle_id, fix_at, seq, position, accuracy_m, heading_deg, speed_kmh, odometer_km,
-                              range_km, fuel_pct, battery_pct, locked, ignition, doors_closed)
-       SELECT s.v, ${FIX_AT}, s.q, ${POINT}, s.am, s.hd, s.sp, s.od, s.rk, s.fu, s.ba, s.lk, s.ig, s.dc
-         FROM ${SAMPLES_WITH_CHECK}
-        WHERE NOT s.chk OR NOT EXISTS (
-                SELECT 1 FROM telemetry h
-                 WHERE h.vehicle_id = s.v AND h.seq = s.q
-                   AND h.fix_at BETWEEN ${FIX_AT} - interval '1 day' AND ${FIX_AT} + interval '1 day')
-       ON CONFLICT (vehicle_id, fix_at) DO NOTHING
-       RETURNING vehicle_id AS v, (extract(epoch FROM fix_at) * 1000)::bigint AS t`,
-      [...columns(samples), seqMayRepeat],
+      `WITH ins AS (
+         INSERT INTO telemetry (vehicle_id, fix_at, seq, position, accuracy_m, heading_deg, speed_kmh, odometer_km,
+                                range_km, fuel_pct, battery_pct, locked, ignition, doors_closed)
+         SELECT s.v, ${FIX_AT}, s.q, ${POINT}, s.am, s.hd, s.sp, s.od, s.rk, s.fu, s.ba, s.lk, s.ig, s.dc
+           FROM ${SAMPLES_WITH_CHECK}
+          WHERE NOT s.chk OR NOT EXISTS (
+                  SELECT 1 FROM telemetry h
+                   WHERE h.vehicle_id = s.v AND h.seq = s.q
+                     AND h.fix_at BETWEEN ${FIX_AT} - interval '1 day' AND ${FIX_AT} + interval '1 day')
+         ON CONFLICT (vehicle_id, fix_at) DO NOTHING
+         RETURNING *
+       ), newest AS (
+         SELECT DISTINCT ON (vehicle_id) * FROM ins ORDER BY vehicle_id, fix_at DESC
+       ), upd AS (
+         UPDATE vehicle_state v
+            SET position = n.position, fix_at = n.fix_at, seq = n.seq, accuracy_m = n.accuracy_m,
+                heading_deg = n.heading_deg, speed_kmh = n.speed_kmh, odometer_km = n.odometer_km,
+                range_km = n.range_km, fuel_pct = n.fuel_pct, battery_pct = n.battery_pct, locked = n.locked,
+                ignition = n.ignition, doors_closed = n.doors_closed, last_seen_at = now(), updated_at = now()
+           FROM newest n
+          WHERE v.vehicle_id = n.vehicle_id AND (v.fix_at IS NULL OR v.fix_at < n.fix_at)
+          RETURNING ${VEHICLE_VIEW_COLUMNS}
+       ), touched AS (
+         -- The rows upd wrote are left out: a statement must not update a row twice.
+         UPDATE vehicle_state SET last_seen_at = now()
+          WHERE vehicle_id = ANY($17::text[]) AND vehicle_id NOT IN (SELECT id FROM upd)
+       )
+       SELECT (SELECT count(*) FROM ins)::int AS inserted, upd.* FROM (VALUES (1)) one LEFT JOIN upd ON true`,
+      [...columns(samples), seqMayRepeat, heardFrom],
     );
-    const inserted = new Set(rows.map((r) => `${r.v}@${r.t}`));
-    return samples.filter((s) => inserted.has(`${s.vehicleId}@${s.tsMs}`));
-  }
-
-  /**
-   * Moves each vehicle's latest state to its newest sample, only where that is newer than what is
-   * stored (the latest state never moves back in time). Returns the vehicles' new state.
-   */
-  async updateLatest(db: EntityManager, newest: TelemetrySample[]): Promise<VehicleView[]> {
-    if (newest.length === 0) return [];
-    const rows = await queryRows<VehicleViewRow>(
-      db,
-      `UPDATE vehicle_state v
-          SET position = ${POINT}, fix_at = ${FIX_AT}, seq = s.q, accuracy_m = s.am, heading_deg = s.hd,
-              speed_kmh = s.sp, odometer_km = s.od, range_km = s.rk, fuel_pct = s.fu, battery_pct = s.ba,
-              locked = s.lk, ignition = s.ig, doors_closed = s.dc, last_seen_at = now(), updated_at = now()
-         FROM ${SAMPLES}
-        WHERE v.vehicle_id = s.v AND (v.fix_at IS NULL OR v.fix_at < ${FIX_AT})
-        RETURNING ${VEHICLE_VIEW_COLUMNS}`,
-      columns(newest),
-    );
-    return rows.map(toVehicleView);
+    return {
+      inserted: rows[0]?.inserted ?? 0,
+      updated: rows.filter((r) => r.id !== null).map(toVehicleView),
+    };
   }
 
   /** Keeps rejected payloads with their reasons; payloads are cut to `maxStoredBytes`. */

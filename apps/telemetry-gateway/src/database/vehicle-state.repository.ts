@@ -85,14 +85,6 @@ export class VehicleStateRepository {
     return rows.map((r) => ({ vehicleId: r.vehicle_id, from: r.state_from, to: 'non_contactable' }));
   }
 
-  /** Records that vehicles were heard from (for the silence timeout). */
-  async touch(vehicleIds: string[], db: EntityManager = this.dataSource.manager): Promise<void> {
-    if (vehicleIds.length === 0) return;
-    await queryRows(db, `UPDATE vehicle_state SET last_seen_at = now() WHERE vehicle_id = ANY($1)`, [
-      vehicleIds,
-    ]);
-  }
-
   /** The current view of vehicles, as the state stream carries it. */
   async views(vehicleIds: string[]): Promise<VehicleView[]> {
     if (vehicleIds.length === 0) return [];

@@ -59,7 +59,9 @@ export class MqttPoolTelemetrySource implements TelemetrySource {
     });
     const acks = new DeferredAcks(client);
     if (!acks.supported && index === 0) {
-      this.logger.warn('MQTT.js internals changed: PUBACKs cannot be held, one message in flight per connection');
+      this.logger.warn(
+        'MQTT.js internals changed: PUBACKs cannot be held, one message in flight per connection',
+      );
     }
     client.handleMessage = (packet, callback) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);

@@ -1,6 +1,6 @@
 import { RejectReason, TelemetrySample } from '@fleet/contracts';
 import { EARTH_RADIUS_M, impliedSpeedKmh, TimedFix } from '@fleet/geo';
-import { newestPerVehicle, ScreenOptions, ScreenResult, screenSamples } from './screen-samples';
+import { ScreenOptions, ScreenResult, screenSamples } from './screen-samples';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const OPTIONS: ScreenOptions = { nowMs: NOW, maxFutureMs: 5 * 60_000, maxImpliedSpeedKmh: 300 };
@@ -280,32 +280,5 @@ describe('screenSamples', () => {
     const result = screen(samples, fixes);
     expect(result.accepted.length + result.rejected.length + result.duplicates).toBe(samples.length);
     expect(result.duplicates).toBe(1);
-  });
-});
-
-describe('newestPerVehicle', () => {
-  it("picks each vehicle's newest sample", () => {
-    const a1 = sample('car-1', 10, 0, { seq: 1 });
-    const a2 = sample('car-1', 30, 0, { seq: 3 });
-    const a3 = sample('car-1', 20, 0, { seq: 2 });
-    const b1 = sample('car-2', 50, 0, { seq: 1 });
-    const b2 = sample('car-2', 5, 0, { seq: 2 });
-    const c1 = sample('car-3', 0, 0, { seq: 1 });
-    const input = [a1, b1, a2, c1, a3, b2];
-    const before = [...input];
-
-    const newest = newestPerVehicle(input);
-
-    const byVehicle = new Map(newest.map((s) => [s.vehicleId, s]));
-    expect(newest).toHaveLength(3);
-    expect(byVehicle.get('car-1')).toBe(a2);
-    expect(byVehicle.get('car-2')).toBe(b1);
-    expect(byVehicle.get('car-3')).toBe(c1);
-    expect(input).toEqual(before);
-    input.forEach((s, i) => expect(s).toBe(before[i]));
-  });
-
-  it('returns nothing for no samples', () => {
-    expect(newestPerVehicle([])).toEqual([]);
   });
 });

@@ -88,13 +88,3 @@ export function screenSamples(
   }
   return result;
 }
-
-/** Each vehicle's newest sample of a list. */
-export function newestPerVehicle(samples: readonly TelemetrySample[]): TelemetrySample[] {
-  const newest = new Map<string, TelemetrySample>();
-  for (const s of samples) {
-    const current = newest.get(s.vehicleId);
-    if (!current || s.tsMs > current.tsMs) newest.set(s.vehicleId, s);
-  }
-  return [...newest.values()];
-}

@@ -1,19 +1,19 @@
 import { RejectReason, TelemetrySample } from '@fleet/contracts';
 import { VehicleChange, VehicleChangeKind } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { GatewayConfig } from '../config/gateway.config';
 import { QuarantineRow, TelemetryRepository } from '../database/telemetry.repository';
 import { VehicleStateRepository } from '../database/vehicle-state.repository';
 import { MetricsService } from '../metrics/metrics.service';
 import { StatePublisher } from '../state-stream/state-publisher';
 import { PendingMessage } from './pending-message';
-import { newestPerVehicle, ScreenedSample, screenSamples } from './screen-samples';
+import { ScreenedSample, screenSamples } from './screen-samples';
 
 /**
- * Commits one batch of messages in one transaction: screen (unknown vehicle, future, duplicate,
- * implied speed), append history, move latest state forward, bring silent cars back online, keep
- * rejects in quarantine. Then acknowledges every message and publishes what changed.
+ * Commits one batch of messages atomically: screen (unknown vehicle, future, duplicate, implied
+ * speed), append history, move latest state forward, bring silent cars back online, keep rejects in
+ * quarantine. Then acknowledges every message and publishes what changed.
  */
 @Injectable()
 export class TelemetryBatchCommitter {
@@ -32,60 +32,45 @@ export class TelemetryBatchCommitter {
     const origin = new Map<TelemetrySample, PendingMessage>();
     for (const m of batch) for (const s of m.samples) origin.set(s, m);
 
-    const outcome = await this.dataSource.transaction(async (db) => {
-      const vehicleIds = [...new Set(samples.map((s) => s.vehicleId))].sort();
-      const snapshots = await this.telemetry.snapshots(db, vehicleIds);
-      const screened = screenSamples(
-        samples,
-        new Map([...snapshots].map(([id, snap]) => [id, snap.lastFix])),
-        {
-          nowMs: Date.now(),
-          maxFutureMs: this.config.TELEMETRY_MAX_FUTURE_S * 1000,
-          maxImpliedSpeedKmh: this.config.TELEMETRY_MAX_IMPLIED_SPEED_KMH,
-        },
-      );
-      // Rows in (vehicle, fix time) order: concurrent batches then take row locks in the same order.
-      const accepted = screened.accepted.sort((a, b) =>
-        a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.tsMs - b.tsMs,
-      );
-      const stored = await this.telemetry.insertHistory(
-        db,
-        accepted,
-        accepted.map((s) => {
-          const lastSeq = snapshots.get(s.vehicleId)?.lastSeq ?? null;
-          return s.seq !== null && lastSeq !== null && s.seq <= lastSeq;
-        }),
-      );
-      const heardFrom = [...new Set(screened.accepted.map((s) => s.vehicleId))];
-      const restored = await this.vehicleState.markOnline(
-        heardFrom.filter((id) => !snapshots.get(id)?.online),
-        db,
-      );
-      const updated = await this.telemetry.updateLatest(db, newestPerVehicle(stored));
-      const updatedIds = new Set(updated.map((u) => u.id));
-      await this.vehicleState.touch(
-        heardFrom.filter((id) => !updatedIds.has(id)),
-        db,
-      );
-      const quarantine = quarantineRows(batch, screened.rejected, origin);
-      await this.telemetry.insertQuarantine(db, quarantine, this.config.QUARANTINE_MAX_STORED_BYTES);
-
-      const changes: VehicleChange[] = updated.map((u) => {
-        const kinds: VehicleChangeKind[] = ['position'];
-        if (snapshots.get(u.id)?.locked !== u.locked) kinds.push('lock');
-        if (restored.some((r) => r.vehicleId === u.id)) kinds.push('online', 'state');
-        return { ...u, kinds };
-      });
-      const restoredOnly = restored.filter((r) => !updatedIds.has(r.vehicleId)).map((r) => r.vehicleId);
-      return {
-        stored: stored.length,
-        duplicates: screened.duplicates + screened.accepted.length - stored.length,
-        quarantine,
-        changes,
-        restoredOnly,
-        restoredCount: restored.length,
-      };
+    // Read without locks: the writes below are conditional (fix time, online flag), so batches of
+    // other gateway instances in between cannot make them wrong.
+    const vehicleIds = [...new Set(samples.map((s) => s.vehicleId))].sort();
+    const snapshots = await this.telemetry.snapshots(this.dataSource.manager, vehicleIds);
+    const screened = screenSamples(samples, new Map([...snapshots].map(([id, snap]) => [id, snap.lastFix])), {
+      nowMs: Date.now(),
+      maxFutureMs: this.config.TELEMETRY_MAX_FUTURE_S * 1000,
+      maxImpliedSpeedKmh: this.config.TELEMETRY_MAX_IMPLIED_SPEED_KMH,
     });
+    const accepted = screened.accepted;
+    const seqMayRepeat = accepted.map((s) => {
+      const lastSeq = snapshots.get(s.vehicleId)?.lastSeq ?? null;
+      return s.seq !== null && lastSeq !== null && s.seq <= lastSeq;
+    });
+    const heardFrom = [...new Set(accepted.map((s) => s.vehicleId))];
+    const comingBack = heardFrom.filter((id) => !snapshots.get(id)?.online);
+    const quarantine = quarantineRows(batch, screened.rejected, origin);
+
+    const write = async (db: EntityManager) => {
+      const restored = await this.vehicleState.markOnline(comingBack, db);
+      const { inserted, updated } = await this.telemetry.storeSamples(db, accepted, seqMayRepeat, heardFrom);
+      await this.telemetry.insertQuarantine(db, quarantine, this.config.QUARANTINE_MAX_STORED_BYTES);
+      return { restored, inserted, updated };
+    };
+    // In the steady state the batch is one statement, atomic by itself: no BEGIN/COMMIT round trips.
+    const { restored, inserted, updated } =
+      comingBack.length === 0 && quarantine.length === 0
+        ? await write(this.dataSource.manager)
+        : await this.dataSource.transaction(write);
+
+    const updatedIds = new Set(updated.map((u) => u.id));
+    const restoredIds = new Set(restored.map((r) => r.vehicleId));
+    const changes: VehicleChange[] = updated.map((u) => {
+      const kinds: VehicleChangeKind[] = ['position'];
+      if (snapshots.get(u.id)?.locked !== u.locked) kinds.push('lock');
+      if (restoredIds.has(u.id)) kinds.push('online', 'state');
+      return { ...u, kinds };
+    });
+    const restoredOnly = [...restoredIds].filter((id) => !updatedIds.has(id));
 
     const now = Date.now();
     for (const m of batch) {
@@ -94,14 +79,12 @@ export class TelemetryBatchCommitter {
     }
     this.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.batchSamples.observe(samples.length);
-    this.metrics.samplesStored.inc(outcome.stored);
-    this.metrics.duplicates.inc(outcome.duplicates);
-    for (const q of outcome.quarantine) this.metrics.samplesRejected.inc({ reason: q.reason });
-    if (outcome.restoredCount)
-      this.metrics.commsTransitions.inc({ event: 'comms_restored' }, outcome.restoredCount);
-    this.publisher.publish(outcome.changes);
-    if (outcome.restoredOnly.length)
-      void this.publisher.publishViews(outcome.restoredOnly, ['online', 'state']);
+    this.metrics.samplesStored.inc(inserted);
+    this.metrics.duplicates.inc(screened.duplicates + accepted.length - inserted);
+    for (const q of quarantine) this.metrics.samplesRejected.inc({ reason: q.reason });
+    if (restored.length) this.metrics.commsTransitions.inc({ event: 'comms_restored' }, restored.length);
+    this.publisher.publish(changes);
+    if (restoredOnly.length) void this.publisher.publishViews(restoredOnly, ['online', 'state']);
   }
 
   /** Quarantines a message the database keeps refusing, so that it is kept and the rest flows on. */
