@@ -25,6 +25,7 @@ import { IngestService, TELEMETRY_SOURCE } from './ingest/ingest.service';
 import { MqttPoolTelemetrySource } from './ingest/mqtt-pool-telemetry.source';
 import { TelemetryBatchCommitter } from './ingest/telemetry-batch.committer';
 import { PartitionMaintenance } from './maintenance/partition-maintenance';
+import { StateVacuum } from './maintenance/state-vacuum';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { StatePublisher, STATE_STREAM_CLIENT } from './state-stream/state-publisher';
@@ -108,6 +109,7 @@ export class GatewayModule {
         StatusService,
         CommandsService,
         PartitionMaintenance,
+        StateVacuum,
       ],
     };
   }

@@ -120,6 +120,14 @@ export class GatewayConfig extends CommonConfig {
   @Min(1)
   GATEWAY_SHUTDOWN_TIMEOUT_S = 15;
 
+  /**
+   * How often the gateway checks the latest-state table for dead rows and vacuums it, in seconds
+   * (0 = leave it to autovacuum, which at high telemetry rates lets it bloat; see docs/operations.md).
+   */
+  @IsInt()
+  @Min(0)
+  GATEWAY_STATE_VACUUM_S = 10;
+
   /** Database connections of the gateway. */
   @IsInt()
   @Min(2)

@@ -85,6 +85,35 @@ export class VehicleStateRepository {
     return rows.map((r) => ({ vehicleId: r.vehicle_id, from: r.state_from, to: 'non_contactable' }));
   }
 
+  /**
+   * Vacuums the latest-state table if it holds at least `minDeadRows` dead row versions and no other
+   * gateway instance is vacuuming it. Returns the dead rows it found, or null when it left it alone.
+   */
+  async vacuumIfBloated(minDeadRows: number): Promise<number | null> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const [{ locked }] = await queryRows<{ locked: boolean }>(
+        runner.manager,
+        `SELECT pg_try_advisory_lock(hashtext('fleet:vehicle_state:vacuum')) AS locked`,
+      );
+      if (!locked) return null;
+      try {
+        const [stats] = await queryRows<{ dead: string }>(
+          runner.manager,
+          `SELECT n_dead_tup AS dead FROM pg_stat_user_tables WHERE relid = 'vehicle_state'::regclass`,
+        );
+        const dead = Number(stats?.dead ?? 0);
+        if (dead < minDeadRows) return null;
+        await runner.query(`VACUUM (TRUNCATE false) vehicle_state`);
+        return dead;
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext('fleet:vehicle_state:vacuum'))`);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
   /** The current view of vehicles, as the state stream carries it. */
   async views(vehicleIds: string[]): Promise<VehicleView[]> {
     if (vehicleIds.length === 0) return [];

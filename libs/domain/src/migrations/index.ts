@@ -1,5 +1,10 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
 import { StateUpdatesHot1763800000000 } from './1763800000000-state-updates-hot';
+import { StateVacuumSettings1763900000000 } from './1763900000000-state-vacuum-settings';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1763700000000, StateUpdatesHot1763800000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  StateUpdatesHot1763800000000,
+  StateVacuumSettings1763900000000,
+];

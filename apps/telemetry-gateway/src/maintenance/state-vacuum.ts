@@ -1,0 +1,48 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { GatewayConfig } from '../config/gateway.config';
+import { VehicleStateRepository } from '../database/vehicle-state.repository';
+
+/** Dead row versions below which vacuuming the latest-state table is not worth a pass. */
+const MIN_DEAD_ROWS = 5_000;
+
+/**
+ * Vacuums the latest-state table every GATEWAY_STATE_VACUUM_S seconds when it has bloated. Each
+ * telemetry sample leaves a dead row version there and autovacuum looks at a table at most once a
+ * minute; in between, at 10,000 samples/s, every batch's update had to step over hundreds of
+ * thousands of dead rows and commits slowed without end (bench/README.md).
+ */
+@Injectable()
+export class StateVacuum implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StateVacuum.name);
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly vehicleState: VehicleStateRepository,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const periodS = this.config.GATEWAY_STATE_VACUUM_S;
+    if (periodS > 0) this.timer = setInterval(() => void this.run(), periodS * 1000);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const started = Date.now();
+      const dead = await this.vehicleState.vacuumIfBloated(MIN_DEAD_ROWS);
+      if (dead !== null)
+        this.logger.debug(`vacuumed vehicle_state (${dead} dead rows) in ${Date.now() - started} ms`);
+    } catch (err) {
+      this.logger.warn(`vacuum of vehicle_state failed: ${(err as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}
