@@ -33,6 +33,7 @@ import mqtt from 'mqtt';
 import { Client } from 'pg';
 import { format as prettierFormat, resolveConfig as prettierConfig } from 'prettier';
 import { GatewayConfig } from '../apps/telemetry-gateway/src/config/gateway.config';
+import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
 import type { NaiveStats } from './naive-consumer';
 import { allProcesses, CLOCK_TICKS_PER_S, machineTicks } from './proc';
 import type { PublisherStart, PublisherStats } from './publisher';
@@ -68,8 +69,11 @@ const params = {
   pollMs: intEnv('BENCH_POLL_MS', 10),
   maxDrainS: intEnv('BENCH_DRAIN_S', 20),
   naive: process.env.BENCH_NAIVE !== '0',
-  // 512: the best of 64/256/512/1024 on the 2-core machine (bench/README.md); the gateway's own default is 64.
-  gatewayConnections: (process.env.BENCH_GATEWAY_CONNECTIONS ?? process.env.GATEWAY_MQTT_CONNECTIONS ?? '512')
+  gatewayConnections: (
+    process.env.BENCH_GATEWAY_CONNECTIONS ??
+    process.env.GATEWAY_MQTT_CONNECTIONS ??
+    String(gatewayDefaults.GATEWAY_MQTT_CONNECTIONS)
+  )
     .split(',')
     .map((s) => Number(s.trim())),
   gatewayDbPoolSize: intEnv('GATEWAY_DB_POOL_SIZE', gatewayDefaults.GATEWAY_DB_POOL_SIZE, 2),
@@ -533,7 +537,13 @@ async function phase(o: PhaseOptions, scope: Cleanup) {
         ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }
         : {}),
     };
-    const g = await startService('telemetry-gateway', await freePort(), gatewayEnv, 60_000);
+    const g = await startService(
+      'telemetry-gateway',
+      await freePort(),
+      gatewayEnv,
+      60_000,
+      SERVICE_NODE_ARGS['telemetry-gateway'],
+    );
     gateway = g;
     scope.add('gateway', () => killService(g));
     consumerPid = g.child.pid!;

@@ -6,6 +6,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
 
 const SERVICES = [
   { name: 'telemetry-gateway', portVar: 'GATEWAY_PORT', port: 3002 },
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
       );
       process.exit(1);
     }
-    const child = spawn(process.execPath, [resolve(__dirname, `../dist/apps/${service.name}/main.js`)], {
+    const main = resolve(__dirname, `../dist/apps/${service.name}/main.js`);
+    const child = spawn(process.execPath, [...(SERVICE_NODE_ARGS[service.name] ?? []), main], {
       env: { ...env, [service.portVar]: String(port) },
       stdio: 'inherit',
     });

@@ -1,2 +1,3 @@
 export * from './health';
 export * from './bootstrap';
+export * from './node-args';

@@ -81,27 +81,7 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
     // While stopping, a message is neither taken nor acknowledged: the broker redelivers it.
     if (this.paused) return;
     this.metrics.messagesReceived.inc();
-    const topic = parseVehicleTopic(this.config.MQTT_TOPIC_PREFIX, message.topic);
-    const pending: PendingMessage = topic
-      ? {
-          ...message,
-          vehicleId: topic.vehicleId,
-          ...parseTelemetryPayload(topic.vehicleId, message.payload, this.limits),
-        }
-      : {
-          ...message,
-          vehicleId: null,
-          samples: [],
-          sampleIndexes: [],
-          rejects: [
-            {
-              reason: RejectReason.InvalidTopic,
-              details: 'topic names no valid vehicle id',
-              raw: message.payload,
-              sampleIndex: null,
-            },
-          ],
-        };
+    const pending = this.parse(message);
     this.metrics.samplesReceived.inc(pending.samples.length + pending.rejects.length);
     this.writer.push(pending);
     this.metrics.pendingMessages.set(this.writer.pending);
