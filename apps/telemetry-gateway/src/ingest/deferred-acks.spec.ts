@@ -15,7 +15,7 @@ class FakeClient extends EventEmitter {
   deliver(acks: DeferredAcks, messageId: number): { release: () => void; nextPacketRead: boolean } {
     let nextPacketRead = false;
     const release = acks.hold(() =>
-      this._sendPacket({ cmd: 'puback', messageId } as Packet, () => (nextPacketRead = true)),
+      this._sendPacket({ cmd: 'puback', messageId }, () => (nextPacketRead = true)),
     );
     return { release, nextPacketRead };
   }
@@ -79,7 +79,7 @@ describe('DeferredAcks', () => {
   it('passes every other packet straight through', () => {
     const { client, acks } = setup();
     client.deliver(acks, 1);
-    client._sendPacket({ cmd: 'pingreq' } as Packet);
+    client._sendPacket({ cmd: 'pingreq' });
     expect(client.written).toHaveLength(1);
   });
 
