@@ -7,18 +7,48 @@ import {
   Readiness,
 } from '@fleet/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { ErrorFilter } from './common/error.filter';
 import { BookingConfig } from './config/booking.config';
+import { ReservationExpiry } from './reservations/reservation-expiry';
+import { ReservationsController } from './reservations/reservations.controller';
+import { ReservationsService } from './reservations/reservations.service';
+import { NearbyController } from './vehicles/nearby.controller';
+import { ZonesController } from './zones/zones.controller';
 
 @Module({})
 export class BookingModule {
   static register(config: BookingConfig): DynamicModule {
     return {
       module: BookingModule,
-      imports: [DatabaseModule.forRoot({ url: config.DATABASE_URL, applicationName: 'fleet-booking' })],
-      controllers: [HealthController],
+      imports: [
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, applicationName: 'fleet-booking' }),
+        JwtModule.register({ secret: config.JWT_SECRET }),
+        ThrottlerModule.forRoot([
+          { name: 'auth', ttl: 60_000, limit: config.THROTTLE_AUTH_PER_MIN },
+          { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
+        ]),
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        NearbyController,
+        ZonesController,
+        ReservationsController,
+      ],
       providers: [
         { provide: BookingConfig, useValue: config },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        AuthService,
+        ReservationsService,
+        ReservationExpiry,
         Readiness,
         {
           provide: HEALTH_CHECKS,

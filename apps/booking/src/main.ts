@@ -1,17 +1,28 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fleet/config';
 import { logLevels, runService } from '@fleet/service-kit';
-import { Logger } from '@nestjs/common';
+import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BookingModule } from './app.module';
-import { BookingConfig } from './config/booking.config';
+import { validationPipe } from './common/validation';
+import { BookingConfig, productionProblems } from './config/booking.config';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
+  const problems = productionProblems(config);
+  if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
   const app = await NestFactory.create(BookingModule.register(config), {
     logger: logLevels(config.LOG_LEVEL),
   });
+  app.setGlobalPrefix('api/v1', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
+  app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle('Fleet booking API').setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   await app.listen(config.BOOKING_PORT);
   new Logger('booking').log(`ready on :${config.BOOKING_PORT}`);
 });

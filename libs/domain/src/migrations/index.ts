@@ -1,4 +1,5 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
+import { BookingSchema1764000000000 } from './1764000000000-booking-schema';
 import { StateUpdatesHot1763800000000 } from './1763800000000-state-updates-hot';
 import { StateVacuumSettings1763900000000 } from './1763900000000-state-vacuum-settings';
 
@@ -7,4 +8,5 @@ export const MIGRATIONS = [
   InitialSchema1763700000000,
   StateUpdatesHot1763800000000,
   StateVacuumSettings1763900000000,
+  BookingSchema1764000000000,
 ];

@@ -1,0 +1,18 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+import { Caller, Role } from './auth.types';
+
+export const PUBLIC_KEY = 'fleet:public';
+export const ROLES_KEY = 'fleet:roles';
+
+/** The route needs no token. */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/** Only these roles may call the route (every route needs a token unless @Public). */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+/** The verified caller of the request. */
+export const CurrentUser = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Caller =>
+    ctx.switchToHttp().getRequest<Request & { user: Caller }>().user,
+);

@@ -1,0 +1,394 @@
+import {
+  createTestDatabase,
+  freePort,
+  insertVehicles,
+  ServiceProcess,
+  startService,
+  TestDatabase,
+  waitFor,
+} from '@fleet/testing';
+
+/**
+ * The booking service as a process against the real PostgreSQL/PostGIS: auth, zones, nearby search,
+ * reservations (idempotency, visibility, cancel, expiry) and the race for few cars. The cars' latest
+ * state is written as the gateway writes it (online, fresh fix, battery), around Alexanderplatz.
+ */
+/** The fields of API answers these tests read. */
+interface ApiBody {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+  fields?: { field: string; problems: string[] }[];
+  id?: string;
+  status?: string;
+  accessToken?: string;
+  createdAt?: string;
+  expiresAt?: string;
+  vehicles?: { id: string; distanceM: number }[];
+  zones?: { name: string; kind: string; geometry: { type: string } }[];
+}
+
+describe('booking: auth, zones, nearby, reservations', () => {
+  let db: TestDatabase;
+  let booking: ServiceProcess;
+  let api: (
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> },
+  ) => Promise<{ status: number; body: ApiBody }>;
+  let operator: string;
+
+  const ALEX = { lat: 52.5219, lon: 13.4132 };
+  const businessArea = {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [13.3, 52.45],
+        [13.55, 52.45],
+        [13.55, 52.6],
+        [13.3, 52.6],
+        [13.3, 52.45],
+      ],
+    ],
+  };
+
+  /** Puts cars where the gateway would: online, available, a fresh fix `metres` east of Alexanderplatz. */
+  async function placeCars(cars: { id: string; eastM: number; batteryPct?: number; online?: boolean }[]) {
+    await insertVehicles(
+      db.client,
+      cars.map((c) => c.id),
+      'electric',
+    );
+    for (const c of cars) {
+      const lon = ALEX.lon + c.eastM / (111_320 * Math.cos((ALEX.lat * Math.PI) / 180));
+      await db.client.query(
+        `UPDATE vehicle_state SET position = ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, fix_at = now(),
+                online = $5, state = 'available', battery_pct = $4, locked = true, last_seen_at = now()
+          WHERE vehicle_id = $1`,
+        [c.id, lon, ALEX.lat, c.batteryPct ?? 80, c.online ?? true],
+      );
+    }
+  }
+
+  async function driver(n: string): Promise<string> {
+    const email = `driver-${n}@example.com`;
+    await api('/auth/register', {
+      method: 'POST',
+      body: { email, password: 'password-123', name: `Driver ${n}` },
+    });
+    const login = await api('/auth/login', { method: 'POST', body: { email, password: 'password-123' } });
+    return login.body.accessToken!;
+  }
+
+  const nearbyIds = async () =>
+    (await api(`/vehicles/nearby?lat=${ALEX.lat}&lon=${ALEX.lon}&radius=5000&limit=100`)).body.vehicles!.map(
+      (v) => v.id,
+    );
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    booking = await startService('booking', await freePort(), {
+      DATABASE_URL: db.url,
+      FLEET_OPERATOR_EMAIL: 'ops@fleet.test',
+      FLEET_OPERATOR_PASSWORD: 'ops-password',
+      PASSWORD_SCRYPT_LOG_N: '10',
+      THROTTLE_AUTH_PER_MIN: '1000',
+      THROTTLE_WRITES_PER_MIN: '1000',
+      RESERVATION_EXPIRY_CHECK_MS: '500',
+    });
+    api = async (path, init = {}) => {
+      const res = await fetch(`${booking.baseUrl}/api/v1${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+          ...init.headers,
+        },
+        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as ApiBody };
+    };
+    const login = await api('/auth/login', {
+      method: 'POST',
+      body: { email: 'ops@fleet.test', password: 'ops-password' },
+    });
+    operator = login.body.accessToken!;
+    const zone = await api('/zones', {
+      method: 'POST',
+      token: operator,
+      body: { name: 'Berlin centre', kind: 'business_area', geometry: businessArea },
+    });
+    expect(zone.status).toBe(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    await booking?.kill('SIGTERM');
+    await db?.drop();
+  });
+
+  describe('auth', () => {
+    it('registers a driver and logs in with a Bearer token', async () => {
+      const reg = await api('/auth/register', {
+        method: 'POST',
+        body: { email: 'Ada@Example.com', password: 'password-123', name: 'Ada' },
+      });
+      expect(reg.status).toBe(201);
+      expect(reg.body).toEqual({
+        id: expect.any(String),
+        email: 'ada@example.com',
+        name: 'Ada',
+        role: 'driver',
+      });
+      const login = await api('/auth/login', {
+        method: 'POST',
+        body: { email: 'ada@example.com', password: 'password-123' },
+      });
+      expect(login.status).toBe(200);
+      expect(login.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
+    });
+
+    it('refuses a taken email (409 EMAIL_TAKEN), a wrong password (401) and unknown fields (400)', async () => {
+      const again = await api('/auth/register', {
+        method: 'POST',
+        body: { email: 'ada@example.com', password: 'password-123', name: 'Ada 2' },
+      });
+      expect(again.body).toMatchObject({ statusCode: 409, code: 'EMAIL_TAKEN' });
+      const wrong = await api('/auth/login', {
+        method: 'POST',
+        body: { email: 'ada@example.com', password: 'nope-nope' },
+      });
+      expect(wrong.body).toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
+      const extra = await api('/auth/register', {
+        method: 'POST',
+        body: { email: 'x@example.com', password: 'password-123', name: 'X', role: 'operator' },
+      });
+      expect(extra.status).toBe(400);
+      expect(extra.body.code).toBe('VALIDATION_FAILED');
+      expect(extra.body.fields).toEqual([{ field: 'role', problems: ['property role should not exist'] }]);
+      const short = await api('/auth/register', {
+        method: 'POST',
+        body: { email: 'y@example.com', password: 'short', name: 'Y' },
+      });
+      expect(short.body.fields!.map((f) => f.field)).toEqual(['password']);
+    });
+
+    it('guards routes: no token 401, a forged token 401, a driver on an operator route 403', async () => {
+      expect((await api('/reservations/x')).body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+      const forged = operator.slice(0, -4) + 'AAAA';
+      expect((await api('/reservations/x', { token: forged })).status).toBe(401);
+      const token = await driver('guard');
+      const res = await api('/zones', {
+        method: 'POST',
+        token,
+        body: { name: 'x', kind: 'no_parking', geometry: businessArea },
+      });
+      expect(res.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+    });
+
+    it('serves the OpenAPI document', async () => {
+      const res = await fetch(`${booking.baseUrl}/api/docs-json`);
+      expect(res.status).toBe(200);
+      const doc = (await res.json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/api/v1/auth/login', '/api/v1/reservations']),
+      );
+    });
+  });
+
+  describe('zones', () => {
+    it('refuses a self-intersecting polygon with the reason, and lists zones publicly', async () => {
+      const bowTie = {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [13.3, 52.4],
+            [13.5, 52.6],
+            [13.5, 52.4],
+            [13.3, 52.6],
+            [13.3, 52.4],
+          ],
+        ],
+      };
+      const res = await api('/zones', {
+        method: 'POST',
+        token: operator,
+        body: { name: 'bad', kind: 'no_parking', geometry: bowTie },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/intersects itself/);
+      const list = await api('/zones');
+      expect(list.body.zones).toEqual([
+        expect.objectContaining({ name: 'Berlin centre', kind: 'business_area' }),
+      ]);
+      expect(list.body.zones![0].geometry.type).toBe('MultiPolygon');
+    });
+  });
+
+  describe('nearby', () => {
+    beforeAll(async () => {
+      await placeCars([
+        { id: 'NEAR-300', eastM: 300 },
+        { id: 'NEAR-100', eastM: 100 },
+        { id: 'NEAR-LOW', eastM: 150, batteryPct: 10 },
+        { id: 'NEAR-OFF', eastM: 200, online: false },
+        { id: 'NEAR-FAR', eastM: 4000 },
+      ]);
+    });
+
+    it('lists bookable cars nearest first with ellipsoidal distances', async () => {
+      const res = await api(`/vehicles/nearby?lat=${ALEX.lat}&lon=${ALEX.lon}&radius=1000`);
+      expect(res.status).toBe(200);
+      expect(res.body.vehicles!.map((v) => v.id)).toEqual(['NEAR-100', 'NEAR-300']);
+      const [first] = res.body.vehicles!;
+      expect(first).toMatchObject({ plate: expect.any(String), propulsion: 'electric', batteryPct: 80 });
+      expect(first.distanceM).toBeGreaterThan(99);
+      expect(first.distanceM).toBeLessThan(101);
+      expect(first).not.toHaveProperty('fuelPct');
+    });
+
+    it.each([
+      ['radius 0', 'radius=0'],
+      ['radius above 5000', 'radius=5001'],
+      ['limit 101', 'limit=101'],
+      ['latitude 91', 'lat=91'],
+    ])('refuses %s with 400', async (_, override) => {
+      const params = new URLSearchParams({ lat: String(ALEX.lat), lon: String(ALEX.lon) });
+      const [k, v] = override.split('=');
+      params.set(k, v);
+      const res = await api(`/vehicles/nearby?${params.toString()}`);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('reservations', () => {
+    let a: string;
+    let b: string;
+
+    beforeAll(async () => {
+      await placeCars([
+        { id: 'RES-1', eastM: 50 },
+        { id: 'RES-2', eastM: 60 },
+      ]);
+      [a, b] = await Promise.all([driver('a'), driver('b')]);
+    });
+
+    it('reserves a car for 20 free minutes; it leaves the nearby list; others get 409', async () => {
+      const res = await api('/reservations', { method: 'POST', token: a, body: { vehicleId: 'RES-1' } });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ vehicleId: 'RES-1', status: 'active' });
+      const holdMin = (Date.parse(res.body.expiresAt!) - Date.parse(res.body.createdAt!)) / 60_000;
+      expect(holdMin).toBeCloseTo(20, 5);
+      expect(await nearbyIds()).not.toContain('RES-1');
+      const other = await api('/reservations', { method: 'POST', token: b, body: { vehicleId: 'RES-1' } });
+      expect(other.body).toMatchObject({ statusCode: 409, code: 'VEHICLE_UNAVAILABLE' });
+      const second = await api('/reservations', { method: 'POST', token: a, body: { vehicleId: 'RES-2' } });
+      expect(second.body).toMatchObject({ statusCode: 409, code: 'DRIVER_HAS_ACTIVE_BOOKING' });
+      const unknown = await api('/reservations', {
+        method: 'POST',
+        token: b,
+        body: { vehicleId: 'NO-SUCH-CAR' },
+      });
+      expect(unknown.body).toMatchObject({ statusCode: 404, code: 'VEHICLE_NOT_FOUND' });
+
+      // Driver B cannot see A's reservation; an operator can.
+      expect((await api(`/reservations/${res.body.id}`, { token: b })).status).toBe(404);
+      expect((await api(`/reservations/${res.body.id}`, { token: operator })).body.id).toBe(res.body.id);
+      expect((await api(`/reservations/${res.body.id}`, { token: a })).body.status).toBe('active');
+
+      const events = await db.client.query(
+        `SELECT event_type, state_from, state_to FROM vehicle_events WHERE vehicle_id = 'RES-1'`,
+      );
+      expect(events.rows).toEqual([
+        { event_type: 'reservation_start', state_from: 'available', state_to: 'reserved' },
+      ]);
+    });
+
+    it('cancels: the car is bookable again at once', async () => {
+      const [active] = (
+        await db.client.query(`SELECT id FROM reservations WHERE vehicle_id = 'RES-1' AND status = 'active'`)
+      ).rows;
+      expect((await api(`/reservations/${active.id}`, { method: 'DELETE', token: b })).status).toBe(404);
+      const res = await api(`/reservations/${active.id}`, { method: 'DELETE', token: a });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('cancelled');
+      expect(await nearbyIds()).toContain('RES-1');
+      const again = await api(`/reservations/${active.id}`, { method: 'DELETE', token: a });
+      expect(again.body).toMatchObject({ statusCode: 409, code: 'RESERVATION_NOT_ACTIVE' });
+    });
+
+    it('Idempotency-Key: the same body gets the first answer, another body 422', async () => {
+      const key = { 'Idempotency-Key': 'phone-retry-1' };
+      const first = await api('/reservations', {
+        method: 'POST',
+        token: b,
+        body: { vehicleId: 'RES-2' },
+        headers: key,
+      });
+      const retry = await api('/reservations', {
+        method: 'POST',
+        token: b,
+        body: { vehicleId: 'RES-2' },
+        headers: key,
+      });
+      expect(first.status).toBe(201);
+      expect(retry.status).toBe(201);
+      expect(retry.body).toEqual(first.body);
+      const other = await api('/reservations', {
+        method: 'POST',
+        token: b,
+        body: { vehicleId: 'RES-1' },
+        headers: key,
+      });
+      expect(other.body).toMatchObject({ statusCode: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+      const count = await db.client.query(
+        `SELECT count(*)::int AS n FROM reservations WHERE driver_id = (SELECT id FROM users WHERE email = 'driver-b@example.com')`,
+      );
+      expect(count.rows[0].n).toBe(1);
+    });
+
+    it('expires when the hold runs out: the car is bookable again within 5 s', async () => {
+      const [active] = (
+        await db.client.query(`SELECT id FROM reservations WHERE vehicle_id = 'RES-2' AND status = 'active'`)
+      ).rows;
+      await db.client.query(
+        `UPDATE reservations SET created_at = now() - interval '21 minutes', expires_at = now() WHERE id = $1`,
+        [active.id],
+      );
+      const started = Date.now();
+      await waitFor(async () => (await nearbyIds()).includes('RES-2'), 5000, 'car bookable again');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect((await api(`/reservations/${active.id}`, { token: b })).body.status).toBe('expired');
+      const events = await db.client.query<{ event_type: string }>(
+        `SELECT event_type FROM vehicle_events WHERE vehicle_id = 'RES-2' ORDER BY id`,
+      );
+      expect(events.rows.map((r) => r.event_type)).toEqual(['reservation_start', 'provider_cancellation']);
+    });
+  });
+
+  it('50 drivers race for 5 cars: exactly 5 reservations, 45 answers 409, no car held twice', async () => {
+    const cars = Array.from({ length: 5 }, (_, i) => ({ id: `RACE-${i}`, eastM: 500 + i * 10 }));
+    await placeCars(cars);
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => driver(`race-${i}`)));
+    const answers = await Promise.all(
+      tokens.map((token, i) =>
+        api('/reservations', { method: 'POST', token, body: { vehicleId: cars[i % 5].id } }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(45);
+    expect(new Set(answers.filter((a) => a.status === 409).map((a) => a.body.code))).toEqual(
+      new Set(['VEHICLE_UNAVAILABLE']),
+    );
+    const held = await db.client.query(
+      `SELECT vehicle_id, count(*)::int AS n FROM reservations WHERE vehicle_id LIKE 'RACE-%' AND status = 'active' GROUP BY vehicle_id`,
+    );
+    expect(held.rows).toHaveLength(5);
+    expect(held.rows.every((r) => r.n === 1)).toBe(true);
+    const states = await db.client.query(
+      `SELECT DISTINCT state FROM vehicle_state WHERE vehicle_id LIKE 'RACE-%'`,
+    );
+    expect(states.rows).toEqual([{ state: 'reserved' }]);
+  }, 60_000);
+});
