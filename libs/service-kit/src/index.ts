@@ -1,3 +1,4 @@
 export * from './health';
 export * from './bootstrap';
 export * from './node-args';
+export * from './periodic-task';

@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@fleet/service-kit';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BookingConfig } from '../config/booking.config';
 import { ReservationsService } from './reservations.service';
@@ -6,8 +7,10 @@ import { ReservationsService } from './reservations.service';
 @Injectable()
 export class ReservationExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReservationExpiry.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly task = new PeriodicTask('reservation expiry', this.logger, async () => {
+    const n = await this.reservations.expireDue();
+    if (n) this.logger.log(`${n} reservation(s) expired`);
+  });
 
   constructor(
     private readonly config: BookingConfig,
@@ -15,23 +18,10 @@ export class ReservationExpiry implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.run(), this.config.RESERVATION_EXPIRY_CHECK_MS);
+    this.task.start(this.config.RESERVATION_EXPIRY_CHECK_MS);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-
-  async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const n = await this.reservations.expireDue();
-      if (n) this.logger.log(`${n} reservation(s) expired`);
-    } catch (err) {
-      this.logger.warn(`reservation expiry failed: ${(err as Error).message}`);
-    } finally {
-      this.running = false;
-    }
+    this.task.stop();
   }
 }

@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@fleet/service-kit';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway.config';
 import { VehicleStateRepository } from '../database/vehicle-state.repository';
@@ -14,8 +15,12 @@ const MIN_DEAD_ROWS = 5_000;
 @Injectable()
 export class StateVacuum implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StateVacuum.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly task = new PeriodicTask('vacuum of vehicle_state', this.logger, async () => {
+    const started = Date.now();
+    const dead = await this.vehicleState.vacuumIfBloated(MIN_DEAD_ROWS);
+    if (dead !== null)
+      this.logger.debug(`vacuumed vehicle_state (${dead} dead rows) in ${Date.now() - started} ms`);
+  });
 
   constructor(
     private readonly config: GatewayConfig,
@@ -24,25 +29,10 @@ export class StateVacuum implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     const periodS = this.config.GATEWAY_STATE_VACUUM_S;
-    if (periodS > 0) this.timer = setInterval(() => void this.run(), periodS * 1000);
+    if (periodS > 0) this.task.start(periodS * 1000);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-
-  async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const started = Date.now();
-      const dead = await this.vehicleState.vacuumIfBloated(MIN_DEAD_ROWS);
-      if (dead !== null)
-        this.logger.debug(`vacuumed vehicle_state (${dead} dead rows) in ${Date.now() - started} ms`);
-    } catch (err) {
-      this.logger.warn(`vacuum of vehicle_state failed: ${(err as Error).message}`);
-    } finally {
-      this.running = false;
-    }
+    this.task.stop();
   }
 }
