@@ -10,11 +10,23 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { brokerUrl } from '@fleet/config';
+import { serviceMqttOptions } from '@fleet/messaging';
 import { DataSource } from 'typeorm';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { GATEWAY_CLIENT, VehicleCommander } from './commands/vehicle-commander';
 import { ErrorFilter } from './common/error.filter';
+import { HistoryRepository } from './history/history.repository';
+import { TripsController } from './trips/trips.controller';
+import { TripsRepository } from './trips/trips.repository';
+import { TripsService } from './trips/trips.service';
+import { FleetStateRepository } from './vehicles/fleet-state.repository';
+import { VehiclesController } from './vehicles/vehicles.controller';
+import { VehiclesRepository } from './vehicles/vehicles.repository';
+import { VehiclesService } from './vehicles/vehicles.service';
 import { BookingConfig } from './config/booking.config';
 import { ReservationExpiry } from './reservations/reservation-expiry';
 import { ReservationsController } from './reservations/reservations.controller';
@@ -41,6 +53,8 @@ export class BookingModule {
         NearbyController,
         ZonesController,
         ReservationsController,
+        TripsController,
+        VehiclesController,
       ],
       providers: [
         { provide: BookingConfig, useValue: config },
@@ -49,6 +63,28 @@ export class BookingModule {
         AuthService,
         ReservationsService,
         ReservationExpiry,
+        FleetStateRepository,
+        HistoryRepository,
+        TripsRepository,
+        TripsService,
+        VehiclesRepository,
+        VehiclesService,
+        VehicleCommander,
+        {
+          // The gateway's command API, over the broker (request-response).
+          provide: GATEWAY_CLIENT,
+          useFactory: () =>
+            ClientProxyFactory.create({
+              transport: Transport.MQTT,
+              options: {
+                url: brokerUrl(config),
+                ...serviceMqttOptions('fleet-booking', {
+                  username: config.MQTT_USERNAME,
+                  password: config.MQTT_PASSWORD,
+                }),
+              },
+            }),
+        },
         Readiness,
         {
           provide: HEALTH_CHECKS,

@@ -3,3 +3,4 @@ export * from './data-source';
 export * from './migrations';
 export * from './database.module';
 export * from './query-rows';
+export * from './mqtt-credentials';

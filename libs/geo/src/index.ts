@@ -1,3 +1,4 @@
 export * from './distance';
 export * from './implied-speed';
 export * from './bbox';
+export * from './track-feature';

@@ -30,3 +30,6 @@ export function validationPipe(): ValidationPipe {
     },
   });
 }
+
+/** A row id (uuid); anything else cannot name a row and is answered 404 without a query. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

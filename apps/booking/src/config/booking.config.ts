@@ -1,5 +1,6 @@
 import { CommonConfig } from '@fleet/config';
-import { IsEmail, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import type { Tariff } from '../pricing/pricing';
 
 /** Development values that must not reach production (checked in `productionProblems`). */
 export const DEV_JWT_SECRET = 'fleet-development-secret-do-not-use-in-production';
@@ -37,9 +38,14 @@ export class BookingConfig extends CommonConfig {
   @MinLength(8)
   FLEET_OPERATOR_PASSWORD = DEV_OPERATOR_PASSWORD;
 
-  /** Free minutes a reservation holds a car before it expires. */
+  /** How long a reservation holds a car before it expires, in minutes. */
   @IsInt()
   @Min(1)
+  RESERVATION_HOLD_MIN = 20;
+
+  /** Reserved minutes that cost nothing (beyond them: PRICE_RESERVATION_CENTS_PER_MIN). */
+  @IsInt()
+  @Min(0)
   RESERVATION_FREE_MIN = 20;
 
   /** How often expired reservations are released, in milliseconds (the car is bookable again within this). */
@@ -57,6 +63,57 @@ export class BookingConfig extends CommonConfig {
   @IsInt()
   @Min(60)
   BOOKABLE_MAX_FIX_AGE_S = 45 * 60;
+
+  /** How long the service waits for a car to confirm unlock or lock, in seconds (the command's expiry). */
+  @IsInt()
+  @Min(2)
+  @Max(300)
+  VEHICLE_COMMAND_TIMEOUT_S = 30;
+
+  /** Oldest position fix, in seconds, a trip may end on (PRODUCT.md: 2 minutes). */
+  @IsInt()
+  @Min(10)
+  TRIP_END_MAX_FIX_AGE_S = 120;
+
+  /** Most points a route or track answer holds; a longer one is thinned evenly. */
+  @IsInt()
+  @Min(2)
+  @Max(1_000_000)
+  TRACK_MAX_POINTS = 10_000;
+
+  /** Tariff (PRODUCT.md), in integer cents of PRICE_CURRENCY. */
+  @Matches(/^[A-Z]{3}$/, { message: 'PRICE_CURRENCY must be an ISO 4217 code such as EUR' })
+  PRICE_CURRENCY = 'EUR';
+
+  @IsInt()
+  @Min(0)
+  PRICE_UNLOCK_CENTS = 100;
+
+  @IsInt()
+  @Min(0)
+  PRICE_DRIVE_CENTS_PER_MIN = 29;
+
+  @IsInt()
+  @Min(0)
+  PRICE_PARK_CENTS_PER_MIN = 19;
+
+  @IsInt()
+  @Min(0)
+  PRICE_RESERVATION_CENTS_PER_MIN = 19;
+
+  /** Kilometres a trip includes before PRICE_CENTS_PER_KM applies. */
+  @IsInt()
+  @Min(0)
+  PRICE_INCLUDED_KM = 200;
+
+  @IsInt()
+  @Min(0)
+  PRICE_CENTS_PER_KM = 29;
+
+  /** Most the time-based part of a trip costs per started 24 hours. */
+  @IsInt()
+  @Min(0)
+  PRICE_DAY_CAP_CENTS = 8900;
 
   /** Requests per minute per client address on /auth routes. */
   @IsInt()
@@ -83,4 +140,27 @@ export function productionProblems(c: BookingConfig): string[] {
   if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
     problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
   return problems;
+}
+
+/** The tariff this configuration sets. */
+export function tariffOf(c: BookingConfig): Tariff {
+  return {
+    currency: c.PRICE_CURRENCY,
+    unlockCents: c.PRICE_UNLOCK_CENTS,
+    driveCentsPerMin: c.PRICE_DRIVE_CENTS_PER_MIN,
+    parkCentsPerMin: c.PRICE_PARK_CENTS_PER_MIN,
+    reservationCentsPerMin: c.PRICE_RESERVATION_CENTS_PER_MIN,
+    reservationFreeMin: c.RESERVATION_FREE_MIN,
+    includedKm: c.PRICE_INCLUDED_KM,
+    centsPerKm: c.PRICE_CENTS_PER_KM,
+    dayCapCents: c.PRICE_DAY_CAP_CENTS,
+  };
+}
+
+/**
+ * How long a reservation or trip stays marked busy while its car carries out a handover command, in
+ * seconds: the command's expiry plus the gateway's grace; a crashed request frees it after this.
+ */
+export function handoverBusyS(c: BookingConfig): number {
+  return c.VEHICLE_COMMAND_TIMEOUT_S + 15;
 }

@@ -1,11 +1,12 @@
-import { queryRows, transition } from '@fleet/domain';
+import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Caller } from '../auth/auth.types';
 import { ApiError, notFound } from '../common/api-error';
-import { BookingConfig } from '../config/booking.config';
-import { bookableCondition, UUID_PATTERN } from '../vehicles/bookable';
+import { BookingConfig, handoverBusyS } from '../config/booking.config';
+import { UUID_PATTERN } from '../common/validation';
+import { FleetStateRepository } from '../vehicles/fleet-state.repository';
 
 export interface ReservationView {
   id: string;
@@ -40,24 +41,17 @@ export interface IdempotentResult<T> {
 
 /**
  * Reservations. No double booking is the database's: the car is claimed by a conditional update of
- * its state (only from `available`, only while bookable), and a partial unique index allows one
+ * its state (FleetStateRepository.claim), and a partial unique index allows one
  * active reservation per car and per driver. A driver's booking writes are serialised on their user
  * row, so "one active reservation or trip per driver" holds across both tables.
  */
 @Injectable()
 export class ReservationsService {
-  private readonly claimSql: string;
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: BookingConfig,
-  ) {
-    this.claimSql = `
-      UPDATE vehicle_state s SET state = 'reserved', state_changed_at = now(), updated_at = now()
-        FROM vehicles v
-       WHERE s.vehicle_id = $1 AND v.id = s.vehicle_id AND ${bookableCondition(config)}
-       RETURNING s.vehicle_id`;
-  }
+    private readonly fleet: FleetStateRepository,
+  ) {}
 
   async create(
     caller: Caller,
@@ -89,21 +83,7 @@ export class ReservationsService {
         }
       }
       await assertNoActiveBooking(db, caller.id);
-      const [vehicle] = await queryRows<{ id: string }>(db, `SELECT id FROM vehicles WHERE id = $1`, [
-        vehicleId,
-      ]);
-      if (!vehicle) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
-      const claimed = await queryRows(db, this.claimSql, [vehicleId]);
-      if (claimed.length === 0)
-        throw new ApiError(409, 'VEHICLE_UNAVAILABLE', 'this car cannot be booked now');
-      await recordEvent(db, vehicleId, 'available', 'reservation_start', 'reserved');
-      const [row] = await queryRows<Row>(
-        db,
-        `INSERT INTO reservations (driver_id, vehicle_id, status, expires_at)
-         VALUES ($1, $2, 'active', now() + make_interval(mins => $3)) RETURNING ${COLUMNS}`,
-        [caller.id, vehicleId, this.config.RESERVATION_FREE_MIN],
-      );
-      const body = view(row);
+      const body = await this.hold(db, caller.id, vehicleId, false);
       if (idempotencyKey !== undefined) {
         await queryRows(
           db,
@@ -113,6 +93,34 @@ export class ReservationsService {
       }
       return { status: 201, body };
     });
+  }
+
+  /**
+   * Claims a bookable car for a driver (409 VEHICLE_UNAVAILABLE otherwise) and records the
+   * reservation. `direct`: the hold of a trip started without a reservation, busy while the car
+   * unlocks. The caller holds the driver's lock and has checked they have no other booking.
+   */
+  async hold(
+    db: EntityManager,
+    driverId: string,
+    vehicleId: string,
+    direct: boolean,
+  ): Promise<ReservationView> {
+    const [vehicle] = await queryRows<{ id: string }>(db, `SELECT id FROM vehicles WHERE id = $1`, [
+      vehicleId,
+    ]);
+    if (!vehicle) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
+    if (!(await this.fleet.claim(db, vehicleId)))
+      throw new ApiError(409, 'VEHICLE_UNAVAILABLE', 'this car cannot be booked now');
+    const [row] = await queryRows<Row>(
+      db,
+      `INSERT INTO reservations (driver_id, vehicle_id, status, expires_at, direct, busy_until)
+       VALUES ($1, $2, 'active', now() + make_interval(mins => $3), $4,
+               CASE WHEN $4 THEN now() + make_interval(secs => $5) END)
+       RETURNING ${COLUMNS}`,
+      [driverId, vehicleId, this.config.RESERVATION_HOLD_MIN, direct, handoverBusyS(this.config)],
+    );
+    return view(row);
   }
 
   /** The reservation, to its driver or an operator; 404 to anyone else. */
@@ -135,16 +143,49 @@ export class ReservationsService {
       throw new ApiError(409, 'RESERVATION_NOT_ACTIVE', `the reservation is ${current.status}`);
     }
     return this.dataSource.transaction(async (db) => {
-      const [row] = await queryRows<Row>(
+      const [row] = await queryRows<Row & { busy: boolean }>(
         db,
-        `UPDATE reservations SET status = 'cancelled', ended_at = now() WHERE id = $1 AND status = 'active'
+        `UPDATE reservations SET status = 'cancelled', ended_at = now(), busy_until = NULL
+          WHERE id = $1 AND status = 'active' AND (busy_until IS NULL OR busy_until < now())
          RETURNING ${COLUMNS}`,
         [id],
       );
-      if (!row) throw new ApiError(409, 'RESERVATION_NOT_ACTIVE', 'the reservation has just ended');
-      await releaseCars(db, [row.vehicleId], 'customer_cancellation');
+      if (!row) {
+        throw new ApiError(
+          409,
+          'RESERVATION_NOT_ACTIVE',
+          'the reservation has just ended or its car is unlocking',
+        );
+      }
+      await this.release(db, [row.vehicleId], 'customer_cancellation');
       return view(row);
     });
+  }
+
+  /**
+   * Ends a direct start's hold whose car did not unlock (cancelled, car bookable again), or clears
+   * the busy mark of a reservation so that it can be cancelled, retried or expire.
+   */
+  async afterFailedUnlock(db: EntityManager, reservationId: string): Promise<void> {
+    const [row] = await queryRows<{ vehicle_id: string; direct: boolean }>(
+      db,
+      `UPDATE reservations
+          SET busy_until = NULL,
+              status = CASE WHEN direct THEN 'cancelled' ELSE status END,
+              ended_at = CASE WHEN direct THEN now() ELSE ended_at END
+        WHERE id = $1 AND status = 'active' RETURNING vehicle_id, direct`,
+      [reservationId],
+    );
+    if (row?.direct) await this.release(db, [row.vehicle_id], 'provider_cancellation');
+  }
+
+  /** Reserved cars back to available, each with its event. */
+  private release(
+    db: EntityManager,
+    vehicleIds: string[],
+    event: 'customer_cancellation' | 'provider_cancellation',
+  ): Promise<string[]> {
+    return this.fleet.advance(db, vehicleIds, 'reserved', [[event, 'available']]);
   }
 
   /** Ends every reservation whose free time ran out and frees its car; returns how many. */
@@ -153,9 +194,10 @@ export class ReservationsService {
       const expired = await queryRows<{ vehicle_id: string }>(
         db,
         `UPDATE reservations SET status = 'expired', ended_at = now()
-          WHERE status = 'active' AND expires_at <= now() RETURNING vehicle_id`,
+          WHERE status = 'active' AND expires_at <= now() AND (busy_until IS NULL OR busy_until < now())
+          RETURNING vehicle_id`,
       );
-      await releaseCars(
+      await this.release(
         db,
         expired.map((r) => r.vehicle_id),
         'provider_cancellation',
@@ -181,50 +223,4 @@ export async function assertNoActiveBooking(db: EntityManager, driverId: string)
   if (row.busy) {
     throw new ApiError(409, 'DRIVER_HAS_ACTIVE_BOOKING', 'you already have an active reservation or trip');
   }
-}
-
-/** Writes a vehicle event after checking the transition against the MDS state machine. */
-export async function recordEvent(
-  db: EntityManager,
-  vehicleId: string,
-  from: Parameters<typeof transition>[0],
-  event: Parameters<typeof transition>[1],
-  to: Parameters<typeof transition>[2],
-): Promise<void> {
-  transition(from, event, to);
-  await queryRows(
-    db,
-    `INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to) VALUES ($1, $2, $3, $4)`,
-    [vehicleId, event, from, to],
-  );
-}
-
-/**
- * Reserved cars back to available (a car offline meanwhile gets `available` as the state it returns
- * to), each with its event.
- */
-async function releaseCars(
-  db: EntityManager,
-  vehicleIds: string[],
-  event: 'customer_cancellation' | 'provider_cancellation',
-): Promise<void> {
-  if (vehicleIds.length === 0) return;
-  transition('reserved', event, 'available');
-  await queryRows(
-    db,
-    `WITH freed AS (
-       UPDATE vehicle_state s
-          SET state = CASE WHEN s.state = 'reserved' THEN 'available' ELSE s.state END,
-              state_before_offline = CASE WHEN s.state_before_offline = 'reserved' THEN 'available'
-                                          ELSE s.state_before_offline END,
-              state_changed_at = now(), updated_at = now()
-        WHERE s.vehicle_id = ANY($1) AND (s.state = 'reserved' OR s.state_before_offline = 'reserved')
-        RETURNING s.vehicle_id, s.state
-     )
-     INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to, details)
-     SELECT vehicle_id, $2, 'reserved', 'available',
-            CASE WHEN state = 'non_contactable' THEN '{"whileOffline": true}'::jsonb END
-       FROM freed`,
-    [vehicleIds, event],
-  );
 }

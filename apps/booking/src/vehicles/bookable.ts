@@ -13,5 +13,3 @@ export function bookableCondition(config: BookingConfig): string {
     AND (CASE v.propulsion WHEN 'electric' THEN s.battery_pct ELSE s.fuel_pct END) >= ${minEnergy}
     AND EXISTS (SELECT 1 FROM zones z WHERE z.kind = 'business_area' AND ST_Covers(z.geometry, s.position))`;
 }
-
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,7 +5,7 @@ import { IsIn, IsObject, IsString, MaxLength, MinLength } from 'class-validator'
 import { DataSource } from 'typeorm';
 import { ApiError, notFound } from '../common/api-error';
 import { Public, Roles } from '../auth/decorators';
-import { UUID_PATTERN } from '../vehicles/bookable';
+import { UUID_PATTERN } from '../common/validation';
 import { validateZoneGeometry } from './zone-geometry';
 
 export const ZONE_KINDS = ['business_area', 'no_parking'] as const;

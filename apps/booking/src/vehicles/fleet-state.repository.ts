@@ -1,0 +1,81 @@
+import { queryRows, transition, VehicleEventType, VehicleState } from '@fleet/domain';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { BookingConfig } from '../config/booking.config';
+import { bookableCondition } from './bookable';
+
+/** One step of a car's state: the MDS event and the state it leads to. */
+export type StateStep = readonly [event: VehicleEventType, to: VehicleState];
+
+/**
+ * The booking service's writes to the cars' MDS state, each checked against the domain state machine
+ * and written with its events in the same statement. A car that went offline meanwhile keeps
+ * `non_contactable` and gets the new state as the one it returns to.
+ */
+@Injectable()
+export class FleetStateRepository {
+  private readonly claimSql: string;
+
+  constructor(config: BookingConfig) {
+    this.claimSql = `
+      WITH claimed AS (
+        UPDATE vehicle_state s SET state = 'reserved', state_changed_at = now(), updated_at = now()
+          FROM vehicles v
+         WHERE s.vehicle_id = $1 AND v.id = s.vehicle_id AND ${bookableCondition(config)}
+         RETURNING s.vehicle_id
+      )
+      INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to)
+      SELECT vehicle_id, 'reservation_start', 'available', 'reserved' FROM claimed
+      RETURNING vehicle_id`;
+  }
+
+  /**
+   * Claims a car for a driver: available -> reserved, only while it is bookable. The conditional
+   * update is what keeps two drivers off one car. False when the car is not bookable.
+   */
+  async claim(db: EntityManager, vehicleId: string): Promise<boolean> {
+    transition('available', 'reservation_start', 'reserved');
+    return (await queryRows(db, this.claimSql, [vehicleId])).length > 0;
+  }
+
+  /**
+   * Moves cars that are in `from` (or offline, having been in `from`) along `steps`, writing one
+   * event per step; returns the ids moved. Throws IllegalTransitionError for a path the MDS state
+   * machine does not allow.
+   */
+  async advance(
+    db: EntityManager,
+    vehicleIds: readonly string[],
+    from: VehicleState,
+    steps: readonly StateStep[],
+  ): Promise<string[]> {
+    if (vehicleIds.length === 0 || steps.length === 0) return [];
+    const froms: VehicleState[] = [];
+    let state = from;
+    for (const [event, to] of steps) {
+      froms.push(state);
+      state = transition(state, event, to);
+    }
+    const rows = await queryRows<{ vehicle_id: string }>(
+      db,
+      `WITH moved AS (
+         UPDATE vehicle_state s
+            SET state = CASE WHEN s.state = $2 THEN $3 ELSE s.state END,
+                state_before_offline = CASE WHEN s.state_before_offline = $2 THEN $3
+                                            ELSE s.state_before_offline END,
+                state_changed_at = now(), updated_at = now()
+          WHERE s.vehicle_id = ANY($1) AND (s.state = $2 OR s.state_before_offline = $2)
+          RETURNING s.vehicle_id, s.state
+       ), events AS (
+         INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to, details)
+         SELECT m.vehicle_id, e.event, e.state_from, e.state_to,
+                CASE WHEN m.state = 'non_contactable' THEN '{"whileOffline": true}'::jsonb END
+           FROM moved m, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(event, state_from, state_to, n)
+          ORDER BY m.vehicle_id, e.n
+       )
+       SELECT vehicle_id FROM moved`,
+      [vehicleIds, from, state, steps.map((s) => s[0]), froms, steps.map((s) => s[1])],
+    );
+    return rows.map((r) => r.vehicle_id);
+  }
+}
