@@ -7,34 +7,18 @@ import {
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
+import { ApiRequest, BookingApi } from './booking-api';
 
 /**
  * The booking service as a process against the real PostgreSQL/PostGIS: auth, zones, nearby search,
  * reservations (idempotency, visibility, cancel, expiry) and the race for few cars. The cars' latest
  * state is written as the gateway writes it (online, fresh fix, battery), around Alexanderplatz.
  */
-/** The fields of API answers these tests read. */
-interface ApiBody {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-  fields?: { field: string; problems: string[] }[];
-  id?: string;
-  status?: string;
-  accessToken?: string;
-  createdAt?: string;
-  expiresAt?: string;
-  vehicles?: { id: string; distanceM: number }[];
-  zones?: { name: string; kind: string; geometry: { type: string } }[];
-}
-
 describe('booking: auth, zones, nearby, reservations', () => {
   let db: TestDatabase;
   let booking: ServiceProcess;
-  let api: (
-    path: string,
-    init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> },
-  ) => Promise<{ status: number; body: ApiBody }>;
+  let client: BookingApi;
+  const api = (path: string, init?: ApiRequest) => client.call(path, init);
   let operator: string;
 
   const ALEX = { lat: 52.5219, lon: 13.4132 };
@@ -69,15 +53,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
     }
   }
 
-  async function driver(n: string): Promise<string> {
-    const email = `driver-${n}@example.com`;
-    await api('/auth/register', {
-      method: 'POST',
-      body: { email, password: 'password-123', name: `Driver ${n}` },
-    });
-    const login = await api('/auth/login', { method: 'POST', body: { email, password: 'password-123' } });
-    return login.body.accessToken!;
-  }
+  const driver = (n: string) => client.driver(n);
 
   const nearbyIds = async () =>
     (await api(`/vehicles/nearby?lat=${ALEX.lat}&lon=${ALEX.lon}&radius=5000&limit=100`)).body.vehicles!.map(
@@ -95,24 +71,8 @@ describe('booking: auth, zones, nearby, reservations', () => {
       THROTTLE_WRITES_PER_MIN: '1000',
       RESERVATION_EXPIRY_CHECK_MS: '500',
     });
-    api = async (path, init = {}) => {
-      const res = await fetch(`${booking.baseUrl}/api/v1${path}`, {
-        method: init.method ?? 'GET',
-        headers: {
-          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-          ...init.headers,
-        },
-        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : {}) as ApiBody };
-    };
-    const login = await api('/auth/login', {
-      method: 'POST',
-      body: { email: 'ops@fleet.test', password: 'ops-password' },
-    });
-    operator = login.body.accessToken!;
+    client = new BookingApi(booking.baseUrl);
+    operator = await client.login('ops@fleet.test', 'ops-password');
     const zone = await api('/zones', {
       method: 'POST',
       token: operator,

@@ -32,6 +32,8 @@ export interface SimulatedCarOptions {
   lon: number;
   propulsion?: 'combustion' | 'electric';
   commands?: CommandBehaviour;
+  /** Report a sample after carrying out unlock or lock, as telematics boxes do (default true). */
+  reportAfterCommand?: boolean;
 }
 
 /**
@@ -174,6 +176,9 @@ export class SimulatedCar {
       JSON.stringify({ commandId: command.commandId, status, ...(reason ? { reason } : {}), ts: Date.now() }),
       { qos: 1 },
     );
+    if (status === 'succeeded' && (command.type === 'unlock' || command.type === 'lock')) {
+      if (this.options.reportAfterCommand ?? true) await this.publishSample();
+    }
   }
 
   private mqtt(): MqttClient {
