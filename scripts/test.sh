@@ -5,18 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-if ! command -v mosquitto >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "[test] installing mosquitto (the broker tests start their own instances of it)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null || {
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
-    }
-  else
-    echo "[test] ERROR: the 'mosquitto' binary is needed by the integration tests (Debian: apt-get install mosquitto)" >&2
-    exit 1
-  fi
-fi
+bash scripts/ensure-mosquitto.sh
 
 echo "[test] building the services (integration tests run them as processes)"
 npm run --silent build >/dev/null

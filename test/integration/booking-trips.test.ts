@@ -511,14 +511,15 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
     expect(badRange.body.code).toBe('VALIDATION_FAILED');
 
     await car.publishRaw('{"ts": 1, "lat": oops}');
-    const rejects = await waitFor(async () => {
-      const res = await api<{ rejects: { reason: string; payload: string; vehicleId: string }[] }>(
-        '/telemetry/rejects?vehicleId=OPS-0002',
-        { token: operator },
-      );
-      return res.body.rejects.length > 0 && res.body.rejects;
-    });
-    expect(rejects[0]).toMatchObject({
+    const rejects = async () =>
+      (
+        await api<{ rejects: { reason: string; payload: string; vehicleId: string }[] }>(
+          '/telemetry/rejects?vehicleId=OPS-0002',
+          { token: operator },
+        )
+      ).body.rejects;
+    await waitFor(async () => (await rejects()).length > 0, 10_000, 'the reject listed');
+    expect((await rejects())[0]).toMatchObject({
       vehicleId: 'OPS-0002',
       reason: 'MALFORMED_JSON',
       payload: '{"ts": 1, "lat": oops}',

@@ -59,6 +59,13 @@ export class ReservationsService {
     idempotencyKey?: string,
   ): Promise<IdempotentResult<ReservationView>> {
     const requestHash = createHash('sha256').update(JSON.stringify({ vehicleId })).digest('hex');
+    if (idempotencyKey === undefined) {
+      // Most requests in a rush for few cars are for a car just taken: answer those with one read,
+      // without a transaction. The claim below still decides.
+      const bookable = await this.fleet.isBookable(this.dataSource, vehicleId);
+      if (bookable === undefined) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
+      if (!bookable) throw unavailable();
+    }
     return this.dataSource.transaction(async (db) => {
       await lockDriver(db, caller.id);
       if (idempotencyKey !== undefined) {
@@ -110,8 +117,7 @@ export class ReservationsService {
       vehicleId,
     ]);
     if (!vehicle) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
-    if (!(await this.fleet.claim(db, vehicleId)))
-      throw new ApiError(409, 'VEHICLE_UNAVAILABLE', 'this car cannot be booked now');
+    if (!(await this.fleet.claim(db, vehicleId))) throw unavailable();
     const [row] = await queryRows<Row>(
       db,
       `INSERT INTO reservations (driver_id, vehicle_id, status, expires_at, direct, busy_until)
@@ -206,6 +212,8 @@ export class ReservationsService {
     });
   }
 }
+
+const unavailable = () => new ApiError(409, 'VEHICLE_UNAVAILABLE', 'this car cannot be booked now');
 
 /** Serialises one driver's booking writes (reservations and trips) on their user row. */
 export async function lockDriver(db: EntityManager, driverId: string): Promise<void> {

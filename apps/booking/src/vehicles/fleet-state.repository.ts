@@ -1,6 +1,6 @@
 import { queryRows, transition, VehicleEventType, VehicleState } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { BookingConfig } from '../config/booking.config';
 import { bookableCondition } from './bookable';
 
@@ -15,8 +15,12 @@ export type StateStep = readonly [event: VehicleEventType, to: VehicleState];
 @Injectable()
 export class FleetStateRepository {
   private readonly claimSql: string;
+  private readonly bookableSql: string;
 
   constructor(config: BookingConfig) {
+    this.bookableSql = `
+      SELECT ${bookableCondition(config)} AS bookable
+        FROM vehicles v JOIN vehicle_state s ON s.vehicle_id = v.id WHERE v.id = $1`;
     this.claimSql = `
       WITH claimed AS (
         UPDATE vehicle_state s SET state = 'reserved', state_changed_at = now(), updated_at = now()
@@ -27,6 +31,12 @@ export class FleetStateRepository {
       INSERT INTO vehicle_events (vehicle_id, event_type, state_from, state_to)
       SELECT vehicle_id, 'reservation_start', 'available', 'reserved' FROM claimed
       RETURNING vehicle_id`;
+  }
+
+  /** Whether the car is bookable right now (a hint: only `claim` decides); undefined for no such car. */
+  async isBookable(db: DataSource | EntityManager, vehicleId: string): Promise<boolean | undefined> {
+    const [row] = await queryRows<{ bookable: boolean }>(db, this.bookableSql, [vehicleId]);
+    return row?.bookable;
   }
 
   /**
