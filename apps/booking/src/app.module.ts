@@ -32,6 +32,7 @@ import { ReservationExpiry } from './reservations/reservation-expiry';
 import { ReservationsController } from './reservations/reservations.controller';
 import { ReservationsService } from './reservations/reservations.service';
 import { NearbyController } from './vehicles/nearby.controller';
+import { NearbyRepository } from './vehicles/nearby.repository';
 import { ZonesController } from './zones/zones.controller';
 
 @Module({})
@@ -64,6 +65,7 @@ export class BookingModule {
         ReservationsService,
         ReservationExpiry,
         FleetStateRepository,
+        NearbyRepository,
         HistoryRepository,
         TripsRepository,
         TripsService,

@@ -115,6 +115,12 @@ export class BookingConfig extends CommonConfig {
   @Min(0)
   PRICE_DAY_CAP_CENTS = 8900;
 
+  /** Connections of the nearby search's own pool. */
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  NEARBY_DB_POOL_SIZE = 4;
+
   /** Requests per minute per client address on /auth routes. */
   @IsInt()
   @Min(1)

@@ -179,11 +179,11 @@ export class TripsRepository {
     const [row] = await queryRows<ParkingCheck>(
       this.dataSource,
       `SELECT extract(epoch FROM now() - s.fix_at)::float8 AS "fixAgeS",
-              EXISTS (SELECT 1 FROM zones z WHERE z.kind = 'business_area' AND ST_Covers(z.geometry, s.position))
+              EXISTS (SELECT 1 FROM zones z WHERE z.kind = 'business_area' AND ST_Covers(z.shape, s.position::geometry))
                 AS "inBusinessArea",
               (SELECT min(ST_Distance(z.geometry, s.position)) FROM zones z WHERE z.kind = 'business_area')
                 AS "distanceToBusinessAreaM",
-              (SELECT z.name FROM zones z WHERE z.kind = 'no_parking' AND ST_Intersects(z.geometry, s.position)
+              (SELECT z.name FROM zones z WHERE z.kind = 'no_parking' AND ST_Intersects(z.shape, s.position::geometry)
                 LIMIT 1) AS "noParkingZone",
               s.ignition, s.doors_closed AS "doorsClosed"
          FROM vehicle_state s WHERE s.vehicle_id = $1`,

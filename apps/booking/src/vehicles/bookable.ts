@@ -11,5 +11,5 @@ export function bookableCondition(config: BookingConfig): string {
   return `s.state = 'available' AND s.online AND v.operational_status = 'active'
     AND s.position IS NOT NULL AND s.fix_at > now() - interval '${maxAgeS} seconds'
     AND (CASE v.propulsion WHEN 'electric' THEN s.battery_pct ELSE s.fuel_pct END) >= ${minEnergy}
-    AND EXISTS (SELECT 1 FROM zones z WHERE z.kind = 'business_area' AND ST_Covers(z.geometry, s.position))`;
+    AND EXISTS (SELECT 1 FROM zones z WHERE z.kind = 'business_area' AND ST_Covers(z.shape, s.position::geometry))`;
 }
