@@ -1,4 +1,11 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { Caller, Role } from './auth.types';
 
@@ -16,3 +23,6 @@ export const CurrentUser = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): Caller =>
     ctx.switchToHttp().getRequest<Request & { user: Caller }>().user,
 );
+
+/** A booking write (reservations, trips): throttled per client address at THROTTLE_WRITES_PER_MIN. */
+export const BookingWrite = () => applyDecorators(UseGuards(ThrottlerGuard), SkipThrottle({ auth: true }));

@@ -1,19 +1,17 @@
+import { VEHICLE_ID_PATTERN } from '@fleet/contracts';
 import { Body, Controller, Delete, Get, Headers, Param, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
-import { UseGuards } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { IsString, Matches } from 'class-validator';
 import type { Response } from 'express';
 import { Caller } from '../auth/auth.types';
-import { CurrentUser, Roles } from '../auth/decorators';
+import { BookingWrite, CurrentUser, Roles } from '../auth/decorators';
 import { ApiError } from '../common/api-error';
 import { ReservationsService, ReservationView } from './reservations.service';
 
 export class CreateReservationDto {
   @ApiProperty({ example: 'CAR-0001' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'vehicleId is not a vehicle id' })
+  @Matches(VEHICLE_ID_PATTERN, { message: 'vehicleId is not a vehicle id' })
   vehicleId!: string;
 }
 
@@ -24,8 +22,7 @@ export class ReservationsController {
 
   @Post()
   @Roles('driver')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async create(
     @CurrentUser() caller: Caller,
@@ -47,8 +44,7 @@ export class ReservationsController {
   }
 
   @Delete(':id')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   cancel(@CurrentUser() caller: Caller, @Param('id') id: string): Promise<ReservationView> {
     return this.reservations.cancel(caller, id);
   }

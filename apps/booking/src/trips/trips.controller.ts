@@ -1,11 +1,10 @@
 import { VEHICLE_ID_PATTERN } from '@fleet/contracts';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { Caller } from '../auth/auth.types';
-import { CurrentUser, Roles } from '../auth/decorators';
+import { BookingWrite, CurrentUser, Roles } from '../auth/decorators';
 import { TripsService, TripView } from './trips.service';
 
 export class StartTripDto {
@@ -48,8 +47,7 @@ export class TripsController {
 
   @Post('trips')
   @Roles('driver')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   start(@CurrentUser() caller: Caller, @Body() body: StartTripDto): Promise<TripView> {
     return this.trips.start(caller, body);
   }
@@ -57,8 +55,7 @@ export class TripsController {
   @Post('trips/:id/park')
   @HttpCode(200)
   @Roles('driver')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   park(@CurrentUser() caller: Caller, @Param('id') id: string): Promise<TripView> {
     return this.trips.park(caller, id);
   }
@@ -66,8 +63,7 @@ export class TripsController {
   @Post('trips/:id/resume')
   @HttpCode(200)
   @Roles('driver')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   resume(@CurrentUser() caller: Caller, @Param('id') id: string): Promise<TripView> {
     return this.trips.resume(caller, id);
   }
@@ -75,8 +71,7 @@ export class TripsController {
   @Post('trips/:id/end')
   @HttpCode(200)
   @Roles('driver')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ auth: true })
+  @BookingWrite()
   end(@CurrentUser() caller: Caller, @Param('id') id: string): Promise<TripView> {
     return this.trips.end(caller, id);
   }
