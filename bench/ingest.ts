@@ -25,35 +25,40 @@ import {
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
-import { ChildProcess, execSync, fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { Client } from 'pg';
-import { format as prettierFormat, resolveConfig as prettierConfig } from 'prettier';
 import { GatewayConfig } from '../apps/telemetry-gateway/src/config/gateway.config';
 import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
+import {
+  Cleanup,
+  fmt,
+  forkTs,
+  intEnv,
+  killChild,
+  killService,
+  log,
+  machineDetails,
+  nextMessage,
+  printTable,
+  round,
+  runBenchmark,
+  sleep,
+  sleepUntil,
+  writeResult,
+} from './common';
 import type { NaiveStats } from './naive-consumer';
-import { allProcesses, CLOCK_TICKS_PER_S, machineTicks } from './proc';
+import { allProcesses, cpuReport, cpuSnapshot } from './proc';
 import type { PublisherStart, PublisherStats } from './publisher';
 
-const ROOT = resolve(__dirname, '..');
 const RESULTS = resolve(__dirname, 'results/ingest.json');
 const TOPIC_PREFIX = 'fleet/v1';
 const PROBE_VEHICLE = 'BPROBE';
 
 // ---------------------------------------------------------------------------------------------------
 // Parameters
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name}=${raw}: expected an integer >= ${min}`);
-  return value;
-}
 
 const gatewayDefaults = new GatewayConfig();
 
@@ -90,201 +95,7 @@ const carPeriodS = params.vehicles / params.ratePerS;
 // ---------------------------------------------------------------------------------------------------
 // Clean-up: everything started is registered here and torn down in reverse order, also on error or signal.
 
-class Cleanup {
-  private tasks: { name: string; run: () => Promise<unknown> }[] = [];
-  /** Runs are serialised: a second caller (a signal during a phase's own clean-up) waits for the first. */
-  private chain: Promise<void> = Promise.resolve();
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.tasks.push({ name, run });
-    // Started after a signal's clean-up began: undo it now rather than leave it behind.
-    if (exiting) void this.run();
-  }
-
-  run(): Promise<void> {
-    this.chain = this.chain.then(() => this.runTasks());
-    return this.chain;
-  }
-
-  private async runTasks(): Promise<void> {
-    while (this.tasks.length > 0) {
-      const task = this.tasks.pop()!;
-      try {
-        await withTimeout(task.run(), 20_000, `clean-up of ${task.name}`);
-      } catch (err) {
-        console.error(`[bench] clean-up of ${task.name} failed: ${(err as Error).message}`);
-      }
-    }
-  }
-}
-
 const rootCleanup = new Cleanup();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-const sleepUntil = (atMs: number) => sleep(atMs - Date.now());
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function log(message: string): void {
-  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Child processes
-
-function forkTs(file: string, env: Record<string, string> = {}): ChildProcess {
-  return fork(resolve(__dirname, file), [], {
-    cwd: ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-interface ChildMessage {
-  type: string;
-  message?: string;
-  stats?: unknown;
-}
-
-function nextMessage(child: ChildProcess, type: string, timeoutMs: number): Promise<ChildMessage> {
-  return new Promise((resolvePromise, reject) => {
-    const cleanupListeners = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (m: ChildMessage) => {
-      if (m.type === type) {
-        cleanupListeners();
-        resolvePromise(m);
-      } else if (m.type === 'error') {
-        cleanupListeners();
-        reject(new Error(`child ${child.pid}: ${m.message}`));
-      }
-    };
-    const onExit = (code: number | null) => {
-      cleanupListeners();
-      reject(new Error(`child ${child.pid} exited (${code}) before '${type}'`));
-    };
-    const timer = setTimeout(() => {
-      cleanupListeners();
-      reject(new Error(`child ${child.pid}: no '${type}' within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-  if (!gone) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-async function killService(service: ServiceProcess): Promise<void> {
-  const code = await Promise.race([service.kill('SIGTERM'), sleep(10_000).then(() => 'timeout' as const)]);
-  if (code === 'timeout') await service.kill('SIGKILL');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// CPU accounting: per-process utime+stime deltas between the start and the end of the measured window
-
-interface CpuSnapshot {
-  atMs: number;
-  machine: { busy: number; steal: number; total: number };
-  perPid: Map<number, { comm: string; ticks: number }>;
-}
-
-function cpuSnapshot(): CpuSnapshot {
-  const perPid = new Map<number, { comm: string; ticks: number }>();
-  for (const p of allProcesses()) perPid.set(p.pid, { comm: p.comm, ticks: p.ticks });
-  return { atMs: performance.timeOrigin + performance.now(), machine: machineTicks(), perPid };
-}
-
-interface CpuGroups {
-  consumer: number[];
-  consumerBackends: number[];
-  mosquitto: number[];
-  publishers: number[];
-  benchMain: number[];
-}
-
-type CpuReport = Record<keyof CpuGroups | 'postgresAll' | 'otherProcesses', number> & {
-  machineBusyPctOfAllCores: number;
-  /** Time the hypervisor gave to others while we wanted the CPU, % of all cores (a noisy neighbour). */
-  machineStealPctOfAllCores: number;
-  /**
-   * Busy time of the machine that no process alive at the window's end accounts for, % of one core:
-   * the kernel's own work (loopback networking) plus processes that came and went (someone else's
-   * build or tests: then the figures are suspect).
-   */
-  unaccounted: number;
-  cores: number;
-};
-
-/** CPU of each group in % of one core over the window (100 = one core fully busy). */
-function cpuReport(a: CpuSnapshot, b: CpuSnapshot, groups: CpuGroups): CpuReport {
-  const seconds = (b.atMs - a.atMs) / 1000;
-  const pct = (ticks: number) => round((ticks / CLOCK_TICKS_PER_S / seconds) * 100, 1);
-  const delta = (pid: number) => {
-    const end = b.perPid.get(pid);
-    return end ? end.ticks - (a.perPid.get(pid)?.ticks ?? 0) : 0;
-  };
-  const grouped = new Set(Object.values(groups).flat());
-  const sum = (pids: number[]) => pids.reduce((s, pid) => s + delta(pid), 0);
-  let postgresAll = 0;
-  let others = 0;
-  for (const [pid, p] of b.perPid) {
-    if (p.comm === 'postgres') postgresAll += delta(pid);
-    else if (!grouped.has(pid)) others += delta(pid);
-  }
-  const machineBusyOneCore =
-    ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * 100 * os.cpus().length;
-  const accounted =
-    sum(groups.consumer) +
-    sum(groups.mosquitto) +
-    sum(groups.publishers) +
-    sum(groups.benchMain) +
-    postgresAll +
-    others;
-  return {
-    unaccounted: round(machineBusyOneCore - pct(accounted), 1),
-    consumer: pct(sum(groups.consumer)),
-    consumerBackends: pct(sum(groups.consumerBackends)),
-    mosquitto: pct(sum(groups.mosquitto)),
-    publishers: pct(sum(groups.publishers)),
-    benchMain: pct(sum(groups.benchMain)),
-    postgresAll: pct(postgresAll),
-    otherProcesses: pct(others),
-    machineBusyPctOfAllCores: round(
-      ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * 100,
-      1,
-    ),
-    machineStealPctOfAllCores: round(
-      ((b.machine.steal - a.machine.steal) / (b.machine.total - a.machine.total)) * 100,
-      1,
-    ),
-    cores: os.cpus().length,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Gateway metrics (Prometheus text) at the window's edges
@@ -817,59 +628,15 @@ async function countQuarantined(db: Client): Promise<number> {
   return rows[0].n;
 }
 
-function round(x: number, digits: number): number {
-  return Math.round(x * 10 ** digits) / 10 ** digits;
-}
-
 function roundOrNull(x: number | null | undefined, digits = 1): number | null {
   return x === null || x === undefined ? null : round(Number(x), digits);
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Machine and versions
-
-async function machine() {
-  const sh = (cmd: string) => {
-    try {
-      return execSync(cmd, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    } catch {
-      return null;
-    }
-  };
-  const pg = new Client({
-    connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/fleet',
-  });
-  await pg.connect();
-  const { rows } = await pg.query<{ version: string; postgis: string | null; sync: string; fsync: string }>(
-    `SELECT version(), current_setting('synchronous_commit') AS sync, current_setting('fsync') AS fsync,
-            (SELECT extversion FROM pg_extension WHERE extname = 'postgis') AS postgis`,
-  );
-  await pg.end();
-  const cpus = os.cpus();
-  return {
-    os: `${os.type()} ${os.release()}`,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cpuCount: cpus.length,
-    totalMemoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
-    node: process.version,
-    postgres: rows[0].version,
-    postgis: rows[0].postgis,
-    postgresSynchronousCommit: rows[0].sync,
-    postgresFsync: rows[0].fsync,
-    mosquitto: sh('mosquitto -h | head -n 1'),
-    gitCommit: sh('git rev-parse HEAD'),
-    gitDirty: (sh('git status --porcelain') ?? '') !== '',
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Output
 
-function printTable(phases: PhaseResult[], ratios: (number | null)[]): void {
-  const fmt = (x: number | null | undefined, digits = 0) =>
-    x === null || x === undefined ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
-  const rows: [string, ...string[]][] = [
+function phaseRows(phases: PhaseResult[], ratios: (number | null)[]): string[][] {
+  return [
     ['consumer', ...phases.map((p) => p.label)],
     ['offered (published) msg/s', ...phases.map((p) => fmt(p.offeredPerS))],
     ['stored samples/s (sustained)', ...phases.map((p) => fmt(p.storedPerS))],
@@ -923,21 +690,16 @@ function printTable(phases: PhaseResult[], ratios: (number | null)[]): void {
     ['broker dropped ($SYS)', ...phases.map((p) => fmt(p.totals.brokerDroppedLastSys))],
     ['ratio to naive', ...ratios.map((r) => (r === null ? '-' : `${fmt(r, 1)}x`))],
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  console.log('');
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows.slice(1)) console.log(line(r));
-  console.log('');
 }
 
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const info = await machine();
+  const info = await machineDetails({
+    postgresSettings: { postgresFsync: 'fsync' },
+    commands: { mosquitto: 'mosquitto -h | head -n 1' },
+  });
   log(
     `${info.cpuCount} x ${info.cpuModel}, ${info.totalMemoryGiB} GiB, Node ${info.node}; ` +
       `${params.vehicles} cars, one sample every ${round(carPeriodS, 2)} s each = ${params.ratePerS} msg/s`,
@@ -972,7 +734,9 @@ async function main(): Promise<void> {
       : null,
   );
 
-  printTable(phases, ratios);
+  console.log('');
+  printTable(phaseRows(phases, ratios));
+  console.log('');
   const method = phases[0].latencyMs.method;
   console.log(`Latency: ${method}.`);
   console.log(
@@ -1003,8 +767,8 @@ async function main(): Promise<void> {
     );
   }
 
-  mkdirSync(resolve(__dirname, 'results'), { recursive: true });
-  const json = JSON.stringify(
+  await writeResult(
+    RESULTS,
     {
       benchmark: 'ingest',
       date: startedAt.toISOString(),
@@ -1015,33 +779,8 @@ async function main(): Promise<void> {
       ratiosToNaive: Object.fromEntries(phases.map((p, i) => [p.label, ratios[i]])),
       goals,
     },
-    null,
-    2,
+    { expanded: true },
   );
-  // In the project's Prettier style, so that `prettier --check bench` stays clean after a run.
-  const style = (await prettierConfig(RESULTS)) ?? {};
-  writeFileSync(RESULTS, await prettierFormat(json, { ...style, parser: 'json', filepath: RESULTS }));
-  log(`results written to ${RESULTS}`);
 }
 
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    log(`${signal}: cleaning up`);
-    void rootCleanup.run().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .catch((err: Error) => {
-    // After a signal the clean-up kills what the run was using: the errors that follow are expected.
-    if (!exiting) console.error(`[bench] failed: ${err.stack ?? err.message}`);
-    process.exitCode = exiting ? 130 : 1;
-  })
-  .finally(async () => {
-    await rootCleanup.run();
-    // Handles of libraries (pg pools, timers) must not keep the run alive after the report.
-    setTimeout(() => process.exit(), 200).unref();
-  });
+runBenchmark(rootCleanup, main);

@@ -17,6 +17,7 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { NEARBY_SESSION_OPTIONS } from '../apps/booking/src/vehicles/nearby-sql';
+import { prng, quantile, round, sleep } from './common';
 
 export type Target = 'http' | 'sql' | 'redis';
 
@@ -112,28 +113,13 @@ export interface StepStats {
 
 type ParentMessage = ({ cmd: 'setup' } & LoadSetup) | ({ cmd: 'step' } & LoadStep) | { cmd: 'close' };
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
 /** Percentiles (nearest rank) of the values; Infinity sorts last and prints as null in JSON. */
 export function percentiles(values: Float64Array | number[]): Percentiles {
   const n = values.length;
   if (n === 0) return { p50: null, p90: null, p99: null, p999: null, max: null, mean: null };
   const sorted = Float64Array.from(values).sort();
   const at = (q: number) => {
-    const v = sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+    const v = quantile(sorted, q)!;
     return Number.isFinite(v) ? round(v, 3) : null;
   };
   let sum = 0;
@@ -152,6 +138,31 @@ export function percentiles(values: Float64Array | number[]): Percentiles {
     max: at(1),
     mean: finite ? round(sum / finite, 3) : null,
   };
+}
+
+/** The Redis target's query: [id, distance in m] of the cars within `radiusM`, nearest first. */
+export function geoSearch(
+  redis: Redis,
+  key: string,
+  lat: number,
+  lon: number,
+  radiusM: number,
+  limit: number,
+): Promise<[string, string][]> {
+  return redis.call(
+    'GEOSEARCH',
+    key,
+    'FROMLONLAT',
+    lon,
+    lat,
+    'BYRADIUS',
+    radiusM,
+    'm',
+    'ASC',
+    'COUNT',
+    limit,
+    'WITHDIST',
+  ) as Promise<[string, string][]>;
 }
 
 /** One query: resolves with the number of cars in the answer and the answer's size (bytes, or 0). */
@@ -226,20 +237,7 @@ class Generator {
     const redis = this.redis;
     if (!redis) throw new Error('no Redis configured');
     return async (lat, lon) => {
-      const answer = (await redis.call(
-        'GEOSEARCH',
-        redisKey,
-        'FROMLONLAT',
-        lon,
-        lat,
-        'BYRADIUS',
-        radiusM,
-        'm',
-        'ASC',
-        'COUNT',
-        limit,
-        'WITHDIST',
-      )) as unknown[];
+      const answer = await geoSearch(redis, redisKey, lat, lon, radiusM, limit);
       return { results: answer.length, bytes: 0 };
     };
   }

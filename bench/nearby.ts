@@ -26,7 +26,6 @@ import {
   TestDatabase,
 } from '@fleet/testing';
 import Redis from 'ioredis';
-import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,22 +37,26 @@ import { nearbySql } from '../apps/booking/src/vehicles/nearby-sql';
 import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
 import {
   Cleanup,
+  fmt,
+  forkTs,
   intEnv,
+  killChild,
   killService,
   log,
   machineDetails,
+  nextMessage,
   printTable,
+  prng,
   round,
   ROOT,
   runBenchmark,
   sleep,
+  sleepUntil,
   writeResult,
 } from './common';
 import type { Box, LoadSetup, LoadStep, StepStats, Target } from './nearby-load';
-import { percentiles } from './nearby-load';
-import { allProcesses, CLOCK_TICKS_PER_S, machineTicks } from './proc';
-
-const sleepUntil = (atMs: number) => sleep(atMs - Date.now());
+import { geoSearch, percentiles } from './nearby-load';
+import { CLOCK_TICKS_PER_S, cpuReport, CpuReport, cpuSnapshot, procStat } from './proc';
 
 const cleanup = new Cleanup();
 const TARGETS: readonly Target[] = ['http', 'sql', 'redis'];
@@ -61,6 +64,8 @@ const TARGET_LABEL: Record<Target, string> = { http: 'HTTP', sql: 'SQL (pg)', re
 /** The booking service's pool: createDataSource's default (libs/domain), which it does not change. */
 const BOOKING_DB_POOL_SIZE = 10;
 const GOAL = { ratePerS: 1000, p99Ms: 10 };
+/** Names the load generator (bench/nearby-load.ts, a child process) in errors. */
+const LOADGEN = 'load generator';
 
 // ---------------------------------------------------------------------------------------------------
 // Parameters
@@ -143,142 +148,9 @@ function businessAreaWkt(): string {
   return `SRID=4326;MULTIPOLYGON(((${pts.join(', ')})))`;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The load generator (bench/nearby-load.ts) as a child process
-
-interface ChildMessage {
-  type: string;
-  message?: string;
-  stats?: StepStats;
-}
-
-function nextMessage(child: ChildProcess, type: string, timeoutMs: number): Promise<ChildMessage> {
-  return new Promise((resolvePromise, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (m: ChildMessage) => {
-      if (m.type === type) {
-        done();
-        resolvePromise(m);
-      } else if (m.type === 'error') {
-        done();
-        reject(new Error(`load generator: ${m.message}`));
-      }
-    };
-    const onExit = (code: number | null) => {
-      done();
-      reject(new Error(`load generator exited (${code}) before '${type}'`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`load generator: no '${type}' within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-  if (!gone) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// CPU accounting (as bench/ingest.ts): utime + stime deltas per process over the measured window
-
-interface CpuSnapshot {
-  atMs: number;
-  machine: { busy: number; steal: number; total: number };
-  perPid: Map<number, { comm: string; ticks: number }>;
-}
-
-/** utime and stime of one process, clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+/** utime and stime of one process, clock ticks (0 when it is gone). */
 function userSystemTicks(pid: number): { user: number; system: number } {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(fields[11]), system: Number(fields[12]) };
-  } catch {
-    return { user: 0, system: 0 };
-  }
-}
-
-function cpuSnapshot(): CpuSnapshot {
-  const perPid = new Map<number, { comm: string; ticks: number }>();
-  for (const p of allProcesses()) perPid.set(p.pid, { comm: p.comm, ticks: p.ticks });
-  return { atMs: performance.timeOrigin + performance.now(), machine: machineTicks(), perPid };
-}
-
-interface CpuGroups {
-  booking: number[];
-  bookingBackends: number[];
-  sqlBackends: number[];
-  redis: number[];
-  loadGenerator: number[];
-  benchMain: number[];
-}
-
-type CpuReport = Record<keyof CpuGroups | 'postgresAll' | 'otherProcesses' | 'unaccounted', number> & {
-  /** The busiest processes outside the groups (someone else's work makes the figures suspect). */
-  topOtherProcesses: { pid: number; comm: string; pct: number }[];
-  machineBusyPctOfAllCores: number;
-  machineStealPctOfAllCores: number;
-  cores: number;
-};
-
-/** CPU of each group in % of one core over the window (100 = one core fully busy). */
-function cpuReport(a: CpuSnapshot, b: CpuSnapshot, groups: CpuGroups): CpuReport {
-  const seconds = (b.atMs - a.atMs) / 1000;
-  const pct = (ticks: number) => round((ticks / CLOCK_TICKS_PER_S / seconds) * 100, 1);
-  const delta = (pid: number) => {
-    const end = b.perPid.get(pid);
-    return end ? end.ticks - (a.perPid.get(pid)?.ticks ?? 0) : 0;
-  };
-  const sum = (pids: number[]) => [...new Set(pids)].reduce((s, pid) => s + delta(pid), 0);
-  const grouped = new Set(
-    [...groups.booking, ...groups.redis, ...groups.loadGenerator, ...groups.benchMain].filter(Boolean),
-  );
-  let postgresAll = 0;
-  let others = 0;
-  const otherList: { pid: number; comm: string; pct: number }[] = [];
-  for (const [pid, p] of b.perPid) {
-    if (p.comm === 'postgres') postgresAll += delta(pid);
-    else if (!grouped.has(pid)) {
-      others += delta(pid);
-      if (delta(pid) > 0) otherList.push({ pid, comm: p.comm, pct: pct(delta(pid)) });
-    }
-  }
-  const cores = os.cpus().length;
-  const busyShare = (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total);
-  const accounted =
-    sum(groups.booking) + sum(groups.redis) + sum(groups.loadGenerator) + sum(groups.benchMain) + postgresAll;
-  return {
-    booking: pct(sum(groups.booking)),
-    bookingBackends: pct(sum(groups.bookingBackends)),
-    sqlBackends: pct(sum(groups.sqlBackends)),
-    redis: pct(sum(groups.redis)),
-    loadGenerator: pct(sum(groups.loadGenerator)),
-    benchMain: pct(sum(groups.benchMain)),
-    postgresAll: pct(postgresAll),
-    otherProcesses: pct(others),
-    topOtherProcesses: otherList.sort((x, y) => y.pct - x.pct).slice(0, 5),
-    unaccounted: round(busyShare * 100 * cores - pct(accounted + others), 1),
-    machineBusyPctOfAllCores: round(busyShare * 100, 1),
-    machineStealPctOfAllCores: round(
-      ((b.machine.steal - a.machine.steal) / (b.machine.total - a.machine.total)) * 100,
-      1,
-    ),
-    cores,
-  };
+  return procStat(pid) ?? { user: 0, system: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -393,18 +265,6 @@ async function loadRedis(db: Client, redis: Redis, key: string, config: BookingC
 // ---------------------------------------------------------------------------------------------------
 // Before the load: do the three targets answer the same? And what does PostgreSQL itself spend?
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomPoints(n: number, seed: number): { lat: number; lon: number }[] {
   const random = prng(seed);
   return Array.from({ length: n }, () => ({
@@ -434,20 +294,7 @@ async function crossCheck(baseUrl: string, db: Client, redis: Redis | null, redi
     if (httpIds.join() === rows.map((r) => r.id).join()) httpEqualsSql++;
     carsTotal += httpIds.length;
     if (redis) {
-      const answer = (await redis.call(
-        'GEOSEARCH',
-        redisKey,
-        'FROMLONLAT',
-        lon,
-        lat,
-        'BYRADIUS',
-        params.radiusM,
-        'm',
-        'ASC',
-        'COUNT',
-        params.limit,
-        'WITHDIST',
-      )) as [string, string][];
+      const answer = await geoSearch(redis, redisKey, lat, lon, params.radiusM, params.limit);
       redisTotal += answer.length;
       const byId = new Map(body.vehicles.map((v) => [v.id, v.distanceM]));
       for (const [id, dist] of answer) {
@@ -522,12 +369,6 @@ async function explain(db: Client, sql: string) {
 
 /** bench/common.ts's machine details, plus what this benchmark also depends on. */
 async function machine(redis: Redis | null) {
-  const pg = new Client({ connectionString: databaseUrl('postgres') });
-  await pg.connect();
-  const { rows } = await pg.query<{ jit: string; shared_buffers: string }>(
-    `SELECT current_setting('jit') AS jit, current_setting('shared_buffers') AS shared_buffers`,
-  );
-  await pg.end();
   let redisVersion: string | null = null;
   let redisPid: number | null = null;
   if (redis) {
@@ -546,9 +387,9 @@ async function machine(redis: Redis | null) {
   };
   return {
     info: {
-      ...(await machineDetails()),
-      postgresJit: rows[0].jit,
-      postgresSharedBuffers: rows[0].shared_buffers,
+      ...(await machineDetails({
+        postgresSettings: { postgresJit: 'jit', postgresSharedBuffers: 'shared_buffers' },
+      })),
       redis: redisVersion,
       packages: {
         pg: version('pg'),
@@ -566,14 +407,14 @@ async function machine(redis: Redis | null) {
 // Output
 
 interface StepResult extends StepStats {
-  cpuPctOfOneCore: CpuReport;
+  cpuPctOfOneCore: CpuReport<
+    'booking' | 'bookingBackends' | 'sqlBackends' | 'redis' | 'loadGenerator' | 'benchMain'
+  >;
   bookingUserSystemPct: { user: number; system: number };
   /** Wait after the step until the database had no active query (an overloaded target catching up). */
   idleWaitMs: number;
 }
 
-const fmt = (x: number | null | undefined, digits = 0) =>
-  x === null || x === undefined ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
 const ms = (x: number | null | undefined) =>
   x === null || x === undefined ? '-' : x < 10 ? fmt(x, 2) : x < 100 ? fmt(x, 1) : fmt(x, 0);
 
@@ -748,12 +589,7 @@ async function main(): Promise<void> {
   );
 
   // The load generator
-  const loadgen = fork(resolve(__dirname, 'nearby-load.ts'), [], {
-    cwd: ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    env: process.env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const loadgen = forkTs('nearby-load.ts');
   cleanup.add('load generator', () => killChild(loadgen));
   const setup: LoadSetup = {
     httpBase: booking.baseUrl,
@@ -767,7 +603,7 @@ async function main(): Promise<void> {
     limit: params.limit,
     box: BOX,
   };
-  const ready = nextMessage(loadgen, 'ready', 30_000);
+  const ready = nextMessage(loadgen, 'ready', 30_000, LOADGEN);
   loadgen.send({ cmd: 'setup', ...setup });
   await ready;
 
@@ -796,7 +632,12 @@ async function main(): Promise<void> {
       maxDrainMs: params.maxDrainS * 1000,
       maxOutstandingS: params.maxOutstandingS,
     };
-    const done = nextMessage(loadgen, 'step-done', (warmupS + durationS + params.maxDrainS + 30) * 1000);
+    const done = nextMessage<StepStats>(
+      loadgen,
+      'step-done',
+      (warmupS + durationS + params.maxDrainS + 30) * 1000,
+      LOADGEN,
+    );
     loadgen.send({ cmd: 'step', ...step });
     const windowStart = step.startAtMs + warmupS * 1000;
     await sleepUntil(windowStart);
@@ -810,14 +651,19 @@ async function main(): Promise<void> {
     bookingBackends.push(...(await backendsOf('fleet-booking')));
     sqlBackends.push(...(await backendsOf('fleet-bench-sql')));
     const stats = (await done).stats!;
-    const cpu = cpuReport(before, after, {
-      booking: [booking.child.pid!],
-      bookingBackends,
-      sqlBackends,
-      redis: redisPid ? [redisPid] : [],
-      loadGenerator: [loadgen.pid!],
-      benchMain: [process.pid],
-    });
+    const cpu = cpuReport(
+      before,
+      after,
+      {
+        booking: [booking.child.pid!],
+        bookingBackends,
+        sqlBackends,
+        redis: redisPid ? [redisPid] : [],
+        loadGenerator: [loadgen.pid!],
+        benchMain: [process.pid],
+      },
+      { topOthers: 5 },
+    );
     // An overloaded target may still be working (the service goes on with requests whose client gave
     // up; queries run to their end): wait until the database is idle, so the next step starts clean.
     const idleSince = Date.now();
@@ -883,7 +729,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const closed = nextMessage(loadgen, 'closed', 10_000);
+  const closed = nextMessage(loadgen, 'closed', 10_000, LOADGEN);
   loadgen.send({ cmd: 'close' });
   await closed.catch(() => undefined);
 

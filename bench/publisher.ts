@@ -9,6 +9,7 @@
  * IPC (child -> parent): {type: 'ready'}, {type: 'done', stats: PublisherStats}, {type: 'error', message}.
  */
 import mqtt, { MqttClient } from 'mqtt';
+import { prng, round, sleep } from './common';
 
 export interface PublisherStart {
   url: string;
@@ -48,20 +49,7 @@ export interface PublisherStats {
 
 type ParentMessage = ({ cmd: 'start' } & PublisherStart) | { cmd: 'go'; atMs: number } | { cmd: 'stop' };
 
-/** Small deterministic PRNG (mulberry32), so that runs start the cars at the same places. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const METRES_PER_DEGREE_LAT = 111_320;
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The cars of this process: plausible city driving, 10-40 km/h (3-11 m/s), gentle turns. */
 class Cars {
@@ -84,7 +72,7 @@ class Cars {
     seed: number,
   ) {
     this.n = ids.length;
-    this.random = prng(seed);
+    this.random = prng(seed); // the same seed starts the cars at the same places
     const r = this.random;
     this.lat = Float64Array.from(ids, () => 52.45 + r() * 0.12); // Berlin, about 13 km x 13 km
     this.lon = Float64Array.from(ids, () => 13.3 + r() * 0.2);
@@ -239,7 +227,7 @@ class Publisher {
     this.stats.stoppedAtMs = Date.now();
     const deadline = Date.now() + 15_000;
     while (this.inflight.some((n) => n > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     this.stats.meanPayloadBytes = this.stats.published ? this.payloadBytes / this.stats.published : 0;
     await Promise.all(
