@@ -119,7 +119,7 @@ export class BookingConfig extends CommonConfig {
   @IsInt()
   @Min(1)
   @Max(100)
-  NEARBY_DB_POOL_SIZE = 4;
+  NEARBY_DB_POOL_SIZE = 10;
 
   /** Requests per minute per client address on /auth routes. */
   @IsInt()
