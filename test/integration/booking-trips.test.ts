@@ -391,6 +391,37 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
     expect(ok.body.status).toBe('completed');
   }, 30_000);
 
+  it('a cancelled or expired reservation frees the real car at once', async () => {
+    await addCar('HOLD-0001', eastOf(ALEX, 900));
+    const driver = await client.driver('holder');
+    const first = await api('/reservations', {
+      method: 'POST',
+      token: driver,
+      body: { vehicleId: 'HOLD-0001' },
+    });
+    expect((await vehicle('HOLD-0001')).state).toBe('reserved');
+    expect(await nearbyIds()).not.toContain('HOLD-0001');
+    const cancelled = await api(`/reservations/${first.body.id}`, { method: 'DELETE', token: driver });
+    expect(cancelled.body.status).toBe('cancelled');
+    expect((await vehicle('HOLD-0001')).state).toBe('available');
+
+    const second = await api('/reservations', {
+      method: 'POST',
+      token: driver,
+      body: { vehicleId: 'HOLD-0001' },
+    });
+    // The 20 free minutes, run out.
+    await db.client.query(`UPDATE reservations SET expires_at = now() WHERE id = $1`, [second.body.id]);
+    await waitFor(async () => (await nearbyIds()).includes('HOLD-0001'), 5000, 'car bookable again');
+    expect((await api(`/reservations/${second.body.id}`, { token: driver })).body.status).toBe('expired');
+    expect(await eventsOf('HOLD-0001')).toEqual([
+      'reservation_start',
+      'customer_cancellation',
+      'reservation_start',
+      'provider_cancellation',
+    ]);
+  });
+
   it('drivers see only their own trips (404 otherwise); drivers get 403 on operator routes; unknown fields 400', async () => {
     const [tripA] = (
       await db.client.query<{ id: string }>(`SELECT id FROM trips WHERE vehicle_id = 'SILENT-0001'`)
