@@ -2,6 +2,7 @@ import { validateSync } from 'class-validator';
 import fc from 'fast-check';
 import { sampleDto } from './parse-telemetry';
 import { plainlyValidSample } from './sample-fast-path';
+import { TELEMETRY_SAMPLE_FIELDS } from './telemetry-sample';
 
 const dtoAccepts = (s: Record<string, unknown>) =>
   validateSync(sampleDto(s), { forbidUnknownValues: false }).length === 0;
@@ -47,22 +48,7 @@ const anyValue = fc.oneof(
   fc.boolean(),
   fc.string(),
 );
-const FIELDS = [
-  'ts',
-  'lat',
-  'lon',
-  'locked',
-  'seq',
-  'accuracyM',
-  'heading',
-  'speedKmh',
-  'odometerKm',
-  'rangeKm',
-  'fuelPct',
-  'batteryPct',
-  'ignition',
-  'doorsClosed',
-] as const;
+const FIELDS = TELEMETRY_SAMPLE_FIELDS;
 
 /** A sample that meets the contract, each optional field present or not. */
 const validSample = fc.record(
