@@ -145,9 +145,7 @@ export class ReservationsService {
   /** Cancels an active reservation; the car is bookable again at once. */
   async cancel(caller: Caller, id: string): Promise<ReservationView> {
     const current = await this.get(caller, id);
-    if (current.status !== 'active') {
-      throw new ApiError(409, 'RESERVATION_NOT_ACTIVE', `the reservation is ${current.status}`);
-    }
+    if (current.status !== 'active') throw notActive(`the reservation is ${current.status}`);
     return this.dataSource.transaction(async (db) => {
       const [row] = await queryRows<Row & { busy: boolean }>(
         db,
@@ -157,15 +155,50 @@ export class ReservationsService {
         [id],
       );
       if (!row) {
-        throw new ApiError(
-          409,
-          'RESERVATION_NOT_ACTIVE',
-          'the reservation has just ended or its car is unlocking',
-        );
+        throw notActive('the reservation has just ended or its car is unlocking');
       }
       await this.release(db, [row.vehicleId], 'customer_cancellation');
       return view(row);
     });
+  }
+
+  /**
+   * Marks the driver's active reservation busy while its car unlocks for a trip: 404 when it is not
+   * theirs, 409 when it is not active or already starting. Returns its id and car.
+   */
+  async markStarting(
+    db: EntityManager,
+    driverId: string,
+    reservationId: string,
+  ): Promise<{ id: string; vehicleId: string }> {
+    const [r] = UUID_PATTERN.test(reservationId)
+      ? await queryRows<{ id: string; vehicleId: string; status: string; busy: boolean }>(
+          db,
+          `SELECT id, vehicle_id AS "vehicleId", status, COALESCE(busy_until > now(), false) AS busy
+             FROM reservations WHERE id = $1 AND driver_id = $2 FOR UPDATE`,
+          [reservationId, driverId],
+        )
+      : [];
+    if (!r) throw notFound('reservation', 'RESERVATION_NOT_FOUND');
+    if (r.status !== 'active') throw notActive(`the reservation is ${r.status}`);
+    if (r.busy) throw new ApiError(409, 'START_IN_PROGRESS', 'this reservation is already being started');
+    await queryRows(
+      db,
+      `UPDATE reservations SET busy_until = now() + make_interval(secs => $2) WHERE id = $1`,
+      [r.id, handoverBusyS(this.config)],
+    );
+    return { id: r.id, vehicleId: r.vehicleId };
+  }
+
+  /** The reservation became a trip (its car unlocked); false when it had ended meanwhile. */
+  async convert(db: EntityManager, reservationId: string): Promise<boolean> {
+    const rows = await queryRows(
+      db,
+      `UPDATE reservations SET status = 'converted', ended_at = now(), busy_until = NULL
+        WHERE id = $1 AND status = 'active' RETURNING id`,
+      [reservationId],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -214,6 +247,7 @@ export class ReservationsService {
 }
 
 const unavailable = () => new ApiError(409, 'VEHICLE_UNAVAILABLE', 'this car cannot be booked now');
+const notActive = (message: string) => new ApiError(409, 'RESERVATION_NOT_ACTIVE', message);
 
 /** Serialises one driver's booking writes (reservations and trips) on their user row. */
 export async function lockDriver(db: EntityManager, driverId: string): Promise<void> {

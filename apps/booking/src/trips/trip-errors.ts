@@ -6,9 +6,7 @@ export enum TripErrorCode {
   NotActive = 'TRIP_NOT_ACTIVE',
   NotParked = 'TRIP_NOT_PARKED',
   Busy = 'TRIP_BUSY',
-  ReservationNotFound = 'RESERVATION_NOT_FOUND',
   ReservationNotActive = 'RESERVATION_NOT_ACTIVE',
-  StartInProgress = 'START_IN_PROGRESS',
   StalePosition = 'STALE_POSITION',
   OutsideBusinessArea = 'OUTSIDE_BUSINESS_AREA',
   InNoParkingZone = 'IN_NO_PARKING_ZONE',
@@ -18,12 +16,10 @@ export enum TripErrorCode {
 
 const STATUS: Record<TripErrorCode, number> = {
   [TripErrorCode.NotFound]: 404,
-  [TripErrorCode.ReservationNotFound]: 404,
   [TripErrorCode.NotActive]: 409,
   [TripErrorCode.NotParked]: 409,
   [TripErrorCode.Busy]: 409,
   [TripErrorCode.ReservationNotActive]: 409,
-  [TripErrorCode.StartInProgress]: 409,
   [TripErrorCode.StalePosition]: 422,
   [TripErrorCode.OutsideBusinessArea]: 422,
   [TripErrorCode.InNoParkingZone]: 422,

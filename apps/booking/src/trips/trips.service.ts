@@ -1,4 +1,4 @@
-import { queryRows, VehicleState } from '@fleet/domain';
+import { VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
@@ -79,25 +79,7 @@ export class TripsService {
         await assertNoActiveBooking(db, caller.id);
         return this.reservations.hold(db, caller.id, from.vehicleId, true);
       }
-      const id = from.reservationId ?? '';
-      const [r] = UUID_PATTERN.test(id)
-        ? await queryRows<{ id: string; vehicleId: string; status: string; busy: boolean }>(
-            db,
-            `SELECT id, vehicle_id AS "vehicleId", status, COALESCE(busy_until > now(), false) AS busy
-               FROM reservations WHERE id = $1 AND driver_id = $2`,
-            [id, caller.id],
-          )
-        : [];
-      if (!r) throw tripError(TripErrorCode.ReservationNotFound, 'reservation not found');
-      if (r.status !== 'active')
-        throw tripError(TripErrorCode.ReservationNotActive, `the reservation is ${r.status}`);
-      if (r.busy) throw tripError(TripErrorCode.StartInProgress, 'this reservation is already being started');
-      await queryRows(
-        db,
-        `UPDATE reservations SET busy_until = now() + make_interval(secs => $2) WHERE id = $1`,
-        [r.id, handoverBusyS(this.config)],
-      );
-      return r;
+      return this.reservations.markStarting(db, caller.id, from.reservationId ?? '');
     });
 
     try {
@@ -109,13 +91,7 @@ export class TripsService {
 
     return this.dataSource.transaction(async (db) => {
       await lockDriver(db, caller.id);
-      const converted = await queryRows(
-        db,
-        `UPDATE reservations SET status = 'converted', ended_at = now(), busy_until = NULL
-          WHERE id = $1 AND status = 'active' RETURNING id`,
-        [hold.id],
-      );
-      if (converted.length === 0) {
+      if (!(await this.reservations.convert(db, hold.id))) {
         // Only when the busy mark ran out while the car answered (a stalled request): the car is open.
         void this.lockAbandoned(hold.vehicleId, caller.id);
         throw tripError(TripErrorCode.ReservationNotActive, 'the reservation ended while the car unlocked');
