@@ -1,3 +1,4 @@
+import { VEHICLE_CHANGES_PATTERN, VehicleChange } from '@fleet/messaging';
 import { CommandBehaviour, SimulatedCar, WireSample } from '@fleet/simulator';
 import {
   createTestDatabase,
@@ -9,6 +10,7 @@ import {
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
+import mqtt, { MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import { ApiRequest, BookingApi } from './booking-api';
 
@@ -69,6 +71,9 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
   let client: BookingApi;
   let operator: string;
   const cars: SimulatedCar[] = [];
+  /** What the internal state stream carried, as the live map would hear it. */
+  let listener: MqttClient;
+  const streamed: VehicleChange[] = [];
   const api = <T = TripBody>(path: string, init?: ApiRequest) => client.call<T>(path, init);
 
   const ALEX = { lat: 52.5219, lon: 13.4132 };
@@ -163,6 +168,13 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
       THROTTLE_WRITES_PER_MIN: '1000',
       VEHICLE_COMMAND_TIMEOUT_S: '3',
     });
+    listener = await mqtt.connectAsync(broker.url);
+    await listener.subscribeAsync(VEHICLE_CHANGES_PATTERN);
+    listener.on('message', (_topic, payload) => {
+      // Nest's MQTT transport wraps events as {pattern, data}.
+      const { data } = JSON.parse(payload.toString()) as { data: { changes: VehicleChange[] } };
+      streamed.push(...data.changes);
+    });
     client = new BookingApi(booking.baseUrl);
     operator = await client.login('ops@fleet.test', 'ops-password');
     for (const zone of [
@@ -184,6 +196,7 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
 
   afterAll(async () => {
     await Promise.all(cars.map((c) => c.disconnect().catch(() => undefined)));
+    await listener?.endAsync();
     await booking?.kill('SIGTERM');
     await gateway?.kill('SIGTERM');
     await broker?.stop();
@@ -394,6 +407,7 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
   it('a cancelled or expired reservation frees the real car at once', async () => {
     await addCar('HOLD-0001', eastOf(ALEX, 900));
     const driver = await client.driver('holder');
+    const streamedBefore = streamed.length;
     const first = await api('/reservations', {
       method: 'POST',
       token: driver,
@@ -404,6 +418,20 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
     const cancelled = await api(`/reservations/${first.body.id}`, { method: 'DELETE', token: driver });
     expect(cancelled.body.status).toBe('cancelled');
     expect((await vehicle('HOLD-0001')).state).toBe('available');
+    // Booking's own state changes reach the state stream, as the gateway's do.
+    const statesStreamed = () =>
+      streamed
+        .slice(streamedBefore)
+        // booking's own announcements (the gateway's carry 'online' or 'position' too)
+        .filter((c) => c.id === 'HOLD-0001' && c.kinds.join() === 'state')
+        .map((c) => c.state);
+    await waitFor(
+      () => statesStreamed().join() === 'reserved,available',
+      2000,
+      'reserved, then available, streamed',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; streamed: ${statesStreamed().join()}`);
+    });
 
     const second = await api('/reservations', {
       method: 'POST',

@@ -33,6 +33,7 @@ import { ReservationsController } from './reservations/reservations.controller';
 import { ReservationsService } from './reservations/reservations.service';
 import { NearbyController } from './vehicles/nearby.controller';
 import { NearbyRepository } from './vehicles/nearby.repository';
+import { StateChangePublisher } from './vehicles/state-changes';
 import { ZonesController } from './zones/zones.controller';
 
 @Module({})
@@ -65,6 +66,7 @@ export class BookingModule {
         ReservationsService,
         ReservationExpiry,
         FleetStateRepository,
+        StateChangePublisher,
         NearbyRepository,
         HistoryRepository,
         TripsRepository,

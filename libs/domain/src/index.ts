@@ -4,3 +4,4 @@ export * from './migrations';
 export * from './database.module';
 export * from './query-rows';
 export * from './mqtt-credentials';
+export * from './vehicle-view';

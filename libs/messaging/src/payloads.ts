@@ -1,26 +1,12 @@
 import type { CommandStatus, CommandType } from '@fleet/contracts';
-import type { VehicleState } from '@fleet/domain';
+import type { VehicleView } from '@fleet/domain';
 
 /** Why a vehicle appears in a change batch. */
 export type VehicleChangeKind = 'position' | 'lock' | 'online' | 'state';
 
-/** A vehicle's latest state after a commit, as the live map and booking need it. */
-export interface VehicleChange {
-  id: string;
+/** A vehicle's latest state after a commit, and why it is in the batch. */
+export interface VehicleChange extends VehicleView {
   kinds: VehicleChangeKind[];
-  lat: number | null;
-  lon: number | null;
-  headingDeg: number | null;
-  speedKmh: number | null;
-  fuelPct: number | null;
-  batteryPct: number | null;
-  locked: boolean | null;
-  online: boolean;
-  state: VehicleState;
-  /** Fix time of the position, ISO 8601. */
-  fixAt: string | null;
-  /** When this change was committed, ISO 8601. */
-  updatedAt: string;
 }
 
 export interface VehicleChangeBatch {

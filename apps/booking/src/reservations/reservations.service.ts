@@ -66,7 +66,7 @@ export class ReservationsService {
       if (bookable === undefined) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
       if (!bookable) throw unavailable();
     }
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       await lockDriver(db, caller.id);
       if (idempotencyKey !== undefined) {
         const [earlier] = await queryRows<{
@@ -146,7 +146,7 @@ export class ReservationsService {
   async cancel(caller: Caller, id: string): Promise<ReservationView> {
     const current = await this.get(caller, id);
     if (current.status !== 'active') throw notActive(`the reservation is ${current.status}`);
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       const [row] = await queryRows<Row & { busy: boolean }>(
         db,
         `UPDATE reservations SET status = 'cancelled', ended_at = now(), busy_until = NULL
@@ -229,7 +229,7 @@ export class ReservationsService {
 
   /** Ends every reservation whose free time ran out and frees its car; returns how many. */
   async expireDue(): Promise<number> {
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       const expired = await queryRows<{ vehicle_id: string }>(
         db,
         `UPDATE reservations SET status = 'expired', ended_at = now()

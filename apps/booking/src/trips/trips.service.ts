@@ -1,7 +1,7 @@
 import { VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Caller } from '../auth/auth.types';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { HistoryRepository } from '../history/history.repository';
@@ -62,7 +62,6 @@ export class TripsService {
   private readonly logger = new Logger(TripsService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly config: BookingConfig,
     private readonly trips: TripsRepository,
     private readonly reservations: ReservationsService,
@@ -73,7 +72,7 @@ export class TripsService {
 
   /** Starts a trip from the driver's reservation or directly on a bookable car; 201 once it unlocked. */
   async start(caller: Caller, from: { reservationId?: string; vehicleId?: string }): Promise<TripView> {
-    const hold = await this.dataSource.transaction(async (db) => {
+    const hold = await this.fleet.transaction(async (db) => {
       await lockDriver(db, caller.id);
       if (from.vehicleId !== undefined) {
         await assertNoActiveBooking(db, caller.id);
@@ -85,11 +84,11 @@ export class TripsService {
     try {
       await this.commander.confirm(hold.vehicleId, 'unlock', caller.id);
     } catch (err) {
-      await this.dataSource.transaction((db) => this.reservations.afterFailedUnlock(db, hold.id));
+      await this.fleet.transaction((db) => this.reservations.afterFailedUnlock(db, hold.id));
       throw err;
     }
 
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       await lockDriver(db, caller.id);
       if (!(await this.reservations.convert(db, hold.id))) {
         // Only when the busy mark ran out while the car answered (a stalled request): the car is open.
@@ -108,7 +107,7 @@ export class TripsService {
   async park(caller: Caller, id: string): Promise<TripView> {
     const trip = await this.markBusy(caller, id, ['active'], TripErrorCode.NotActive);
     await this.handover(trip, 'lock', caller);
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       const parked = await this.trips.park(db, trip.id);
       await this.moveCar(db, trip.vehicleId, 'on_trip', [['trip_stop', 'stopped']]);
       return view(parked);
@@ -119,7 +118,7 @@ export class TripsService {
   async resume(caller: Caller, id: string): Promise<TripView> {
     const trip = await this.markBusy(caller, id, ['parked'], TripErrorCode.NotParked);
     await this.handover(trip, 'unlock', caller);
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       const resumed = await this.trips.resume(db, trip.id);
       await this.moveCar(db, trip.vehicleId, 'stopped', [['trip_resume', 'on_trip']]);
       return view(resumed);
@@ -141,7 +140,7 @@ export class TripsService {
       throw refusal;
     }
     await this.handover(trip, 'lock', caller);
-    return this.dataSource.transaction(async (db) => {
+    return this.fleet.transaction(async (db) => {
       const usage = await this.trips.close(db, trip.id);
       const price = priceTrip(tariffOf(this.config), usage);
       const ended = await this.trips.settle(db, trip.id, usage.distanceM, price);

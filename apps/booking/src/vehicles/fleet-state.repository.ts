@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BookingConfig } from '../config/booking.config';
 import { bookableCondition } from './bookable';
+import { StateChangePublisher } from './state-changes';
 
 /** One step of a car's state: the MDS event and the state it leads to. */
 export type StateStep = readonly [event: VehicleEventType, to: VehicleState];
@@ -16,8 +17,14 @@ export type StateStep = readonly [event: VehicleEventType, to: VehicleState];
 export class FleetStateRepository {
   private readonly claimSql: string;
   private readonly bookableSql: string;
+  /** Cars moved inside each open `transaction`, announced after its commit. */
+  private readonly moved = new WeakMap<EntityManager, Set<string>>();
 
-  constructor(config: BookingConfig) {
+  constructor(
+    config: BookingConfig,
+    private readonly dataSource: DataSource,
+    private readonly changes: StateChangePublisher,
+  ) {
     this.bookableSql = `
       SELECT ${bookableCondition(config)} AS bookable
         FROM vehicles v JOIN vehicle_state s ON s.vehicle_id = v.id WHERE v.id = $1`;
@@ -33,6 +40,24 @@ export class FleetStateRepository {
       RETURNING vehicle_id`;
   }
 
+  /**
+   * Runs `work` in a transaction; the cars it moves (claim, advance) are announced on the state
+   * stream once it has committed. Every booking write that moves a car goes through here.
+   */
+  async transaction<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
+    const moved = new Set<string>();
+    const result = await this.dataSource.transaction(async (db) => {
+      this.moved.set(db, moved);
+      try {
+        return await work(db);
+      } finally {
+        this.moved.delete(db);
+      }
+    });
+    if (moved.size > 0) void this.changes.publish([...moved]);
+    return result;
+  }
+
   /** Whether the car is bookable right now (a hint: only `claim` decides); undefined for no such car. */
   async isBookable(db: DataSource | EntityManager, vehicleId: string): Promise<boolean | undefined> {
     const [row] = await queryRows<{ bookable: boolean }>(db, this.bookableSql, [vehicleId]);
@@ -45,7 +70,9 @@ export class FleetStateRepository {
    */
   async claim(db: EntityManager, vehicleId: string): Promise<boolean> {
     transition('available', 'reservation_start', 'reserved');
-    return (await queryRows(db, this.claimSql, [vehicleId])).length > 0;
+    const claimed = (await queryRows(db, this.claimSql, [vehicleId])).length > 0;
+    if (claimed) this.note(db, [vehicleId]);
+    return claimed;
   }
 
   /**
@@ -86,6 +113,15 @@ export class FleetStateRepository {
        SELECT vehicle_id FROM moved`,
       [vehicleIds, from, state, steps.map((s) => s[0]), froms, steps.map((s) => s[1])],
     );
-    return rows.map((r) => r.vehicle_id);
+    const ids = rows.map((r) => r.vehicle_id);
+    this.note(db, ids);
+    return ids;
+  }
+
+  private note(db: EntityManager, vehicleIds: string[]): void {
+    const moved = this.moved.get(db);
+    if (!moved)
+      throw new Error('car state changed outside FleetStateRepository.transaction: it would go unannounced');
+    for (const id of vehicleIds) moved.add(id);
   }
 }

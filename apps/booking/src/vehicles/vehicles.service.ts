@@ -3,7 +3,6 @@ import { newMqttPassword, VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { CommandView } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { Caller } from '../auth/auth.types';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { ApiError, notFound } from '../common/api-error';
@@ -98,7 +97,6 @@ const IN_USE: readonly VehicleState[] = ['reserved', 'on_trip', 'stopped'];
 @Injectable()
 export class VehiclesService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly config: BookingConfig,
     private readonly vehicles: VehiclesRepository,
     private readonly fleet: FleetStateRepository,
@@ -129,7 +127,7 @@ export class VehiclesService {
    * written). A car reserved or on a trip is refused (409 VEHICLE_IN_USE): the booking ends first.
    */
   async setOperationalStatus(id: string, status: OperationalStatus): Promise<VehicleDetails> {
-    await this.dataSource.transaction(async (db) => {
+    await this.fleet.transaction(async (db) => {
       const row = await this.vehicles.find(id, db, true);
       if (!row) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
       const current = row.state === 'non_contactable' ? (row.stateBeforeOffline ?? row.state) : row.state;

@@ -1,9 +1,8 @@
 import { RejectReason, TelemetrySample } from '@fleet/contracts';
-import { queryRows } from '@fleet/domain';
+import { queryRows, toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleView, VehicleViewRow } from '@fleet/domain';
 import { TimedFix } from '@fleet/geo';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleView, VehicleViewRow } from './vehicle-view.row';
 
 /** What a batch needs to know of a vehicle before writing. */
 export interface VehicleSnapshot {

@@ -1,7 +1,13 @@
-import { VehicleState, queryRows } from '@fleet/domain';
+import {
+  queryRows,
+  toVehicleView,
+  VEHICLE_VIEW_COLUMNS,
+  VehicleState,
+  VehicleView,
+  VehicleViewRow,
+} from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleView, VehicleViewRow } from './vehicle-view.row';
 
 /** A comms transition that was written, with its MDS event. */
 export interface CommsTransition {

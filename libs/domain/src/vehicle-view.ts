@@ -1,5 +1,22 @@
-import { VehicleState } from '@fleet/domain';
-import { VehicleChange } from '@fleet/messaging';
+import { VehicleState } from './vehicle-state';
+
+/** A vehicle's latest state as the state stream carries it (the live map's and booking's view). */
+export interface VehicleView {
+  id: string;
+  lat: number | null;
+  lon: number | null;
+  headingDeg: number | null;
+  speedKmh: number | null;
+  fuelPct: number | null;
+  batteryPct: number | null;
+  locked: boolean | null;
+  online: boolean;
+  state: VehicleState;
+  /** Fix time of the position, ISO 8601. */
+  fixAt: string | null;
+  /** When this state was committed, ISO 8601. */
+  updatedAt: string;
+}
 
 /** The columns of a vehicle's view as the state stream carries it; select or return exactly these. */
 export const VEHICLE_VIEW_COLUMNS = `v.vehicle_id AS id, ST_Y(v.position::geometry) AS lat, ST_X(v.position::geometry) AS lon,
@@ -19,8 +36,6 @@ export interface VehicleViewRow {
   fix_at: Date | null;
   updated_at: Date;
 }
-
-export type VehicleView = Omit<VehicleChange, 'kinds'>;
 
 export function toVehicleView(r: VehicleViewRow): VehicleView {
   return {

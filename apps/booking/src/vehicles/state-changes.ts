@@ -1,0 +1,40 @@
+import { queryRows, toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleViewRow } from '@fleet/domain';
+import { VEHICLE_CHANGES_PATTERN, VehicleChangeBatch } from '@fleet/messaging';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
+import { GATEWAY_CLIENT } from '../commands/vehicle-commander';
+
+/**
+ * Tells the other services (the live map, other booking instances) about the state changes booking
+ * makes (reserved, on a trip, parked, available, maintenance), on the same internal stream the
+ * gateway uses for telemetry. Fire and forget after the commit: each message carries the full current
+ * view of its cars, so a lost one is healed by the next.
+ */
+@Injectable()
+export class StateChangePublisher {
+  private readonly logger = new Logger(StateChangePublisher.name);
+
+  constructor(
+    @Inject(GATEWAY_CLIENT) private readonly client: ClientProxy,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async publish(vehicleIds: string[]): Promise<void> {
+    try {
+      const rows = await queryRows<VehicleViewRow>(
+        this.dataSource,
+        `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
+        [vehicleIds],
+      );
+      const batch: VehicleChangeBatch = {
+        changes: rows.map((r) => ({ ...toVehicleView(r), kinds: ['state'] })),
+      };
+      this.client.emit(VEHICLE_CHANGES_PATTERN, batch).subscribe({
+        error: (err: Error) => this.logger.warn(`state stream publish failed: ${err.message}`),
+      });
+    } catch (err) {
+      this.logger.warn(`cannot publish state changes of ${vehicleIds.join(', ')}: ${(err as Error).message}`);
+    }
+  }
+}
