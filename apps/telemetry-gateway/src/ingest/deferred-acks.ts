@@ -20,7 +20,8 @@ interface HeldAck {
  *
  * Held PUBACKs are dropped when the connection closes: the broker delivers those messages again.
  *
- * This reaches into MQTT.js's `_sendPacket` (pinned by package-lock; the unit tests run against it).
+ * This reaches into MQTT.js's `_sendPacket` (pinned by package-lock; test/integration/deferred-acks.test.ts
+ * holds it to the real client and broker).
  * Should it be missing, `hold` says so and the connection falls back to one message in flight.
  */
 export class DeferredAcks {
