@@ -2,3 +2,4 @@ export * from './topics';
 export * from './payloads';
 export * from './shared-mqtt-server';
 export * from './mqtt-options';
+export * from './vehicle-changes';

@@ -1,5 +1,5 @@
 import { queryRows, toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleViewRow } from '@fleet/domain';
-import { VEHICLE_CHANGES_PATTERN, VehicleChangeBatch } from '@fleet/messaging';
+import { emitVehicleChanges } from '@fleet/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
@@ -27,12 +27,11 @@ export class StateChangePublisher {
         `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
         [vehicleIds],
       );
-      const batch: VehicleChangeBatch = {
-        changes: rows.map((r) => ({ ...toVehicleView(r), kinds: ['state'] })),
-      };
-      this.client.emit(VEHICLE_CHANGES_PATTERN, batch).subscribe({
-        error: (err: Error) => this.logger.warn(`state stream publish failed: ${err.message}`),
-      });
+      emitVehicleChanges(
+        this.client,
+        rows.map((r) => ({ ...toVehicleView(r), kinds: ['state'] })),
+        (err) => this.logger.warn(`state stream publish failed: ${err.message}`),
+      );
     } catch (err) {
       this.logger.warn(`cannot publish state changes of ${vehicleIds.join(', ')}: ${(err as Error).message}`);
     }
