@@ -56,7 +56,7 @@ import {
 } from './common';
 import type { Box, LoadSetup, LoadStep, StepStats, Target } from './nearby-load';
 import { geoSearch, percentiles } from './nearby-load';
-import { CLOCK_TICKS_PER_S, cpuReport, CpuReport, cpuSnapshot, procStat } from './proc';
+import { allProcesses, CLOCK_TICKS_PER_S, cpuReport, CpuReport, cpuSnapshot, procStat } from './proc';
 
 const cleanup = new Cleanup();
 const TARGETS: readonly Target[] = ['http', 'sql', 'redis'];
@@ -148,9 +148,25 @@ function businessAreaWkt(): string {
   return `SRID=4326;MULTIPOLYGON(((${pts.join(', ')})))`;
 }
 
-/** utime and stime of one process, clock ticks (0 when it is gone). */
-function userSystemTicks(pid: number): { user: number; system: number } {
-  return procStat(pid) ?? { user: 0, system: 0 };
+/** utime and stime of processes, clock ticks (0 for those gone). */
+function userSystemTicks(pids: readonly number[]): { user: number; system: number } {
+  return pids.reduce(
+    (sum, pid) => {
+      const s = procStat(pid);
+      return s ? { user: sum.user + s.user, system: sum.system + s.system } : sum;
+    },
+    { user: 0, system: 0 },
+  );
+}
+
+/** The booking service's processes: the one started, and its workers when BOOKING_WORKERS > 1. */
+function serviceProcesses(pid: number): number[] {
+  return [
+    pid,
+    ...allProcesses()
+      .filter((p) => p.ppid === pid)
+      .map((p) => p.pid),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -541,6 +557,8 @@ async function main(): Promise<void> {
   const bookingEnv: Record<string, string> = {
     DATABASE_URL: db.url,
     LOG_LEVEL: 'warn',
+    // One worker per core, as the service should run in production.
+    BOOKING_WORKERS: process.env.BOOKING_WORKERS ?? String(os.cpus().length),
   };
   // The configuration the service will load (the same environment), for the same SQL.
   const bookingConfig = loadConfig(BookingConfig, { ...process.env, ...bookingEnv });
@@ -641,13 +659,14 @@ async function main(): Promise<void> {
     loadgen.send({ cmd: 'step', ...step });
     const windowStart = step.startAtMs + warmupS * 1000;
     await sleepUntil(windowStart);
+    const bookingPids = serviceProcesses(booking.child.pid!);
     const before = cpuSnapshot();
-    const bookingBefore = userSystemTicks(booking.child.pid!);
+    const bookingBefore = userSystemTicks(bookingPids);
     const bookingBackends = await backendsOf('fleet-booking');
     const sqlBackends = await backendsOf('fleet-bench-sql');
     await sleepUntil(windowStart + durationS * 1000);
     const after = cpuSnapshot();
-    const bookingAfter = userSystemTicks(booking.child.pid!);
+    const bookingAfter = userSystemTicks(bookingPids);
     bookingBackends.push(...(await backendsOf('fleet-booking')));
     sqlBackends.push(...(await backendsOf('fleet-bench-sql')));
     const stats = (await done).stats!;
@@ -655,7 +674,7 @@ async function main(): Promise<void> {
       before,
       after,
       {
-        booking: [booking.child.pid!],
+        booking: bookingPids,
         bookingBackends,
         sqlBackends,
         redis: redisPid ? [redisPid] : [],

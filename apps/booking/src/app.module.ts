@@ -32,7 +32,7 @@ import { ReservationExpiry } from './reservations/reservation-expiry';
 import { ReservationsController } from './reservations/reservations.controller';
 import { ReservationsService } from './reservations/reservations.service';
 import { NearbyController } from './vehicles/nearby.controller';
-import { NearbyRepository } from './vehicles/nearby.repository';
+import { NearbyIndexService } from './vehicles/nearby-index.service';
 import { StateChangePublisher } from './vehicles/state-changes';
 import { ZonesController } from './zones/zones.controller';
 
@@ -67,7 +67,7 @@ export class BookingModule {
         ReservationExpiry,
         FleetStateRepository,
         StateChangePublisher,
-        NearbyRepository,
+        NearbyIndexService,
         HistoryRepository,
         TripsRepository,
         TripsService,

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { loadConfig } from '@fleet/config';
-import { logLevels, runService } from '@fleet/service-kit';
+import { logLevels, runService, superviseWorkers } from '@fleet/service-kit';
 import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import cluster from 'node:cluster';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BookingModule } from './app.module';
 import { validationPipe } from './common/validation';
@@ -12,6 +13,8 @@ runService('booking', async () => {
   const config = loadConfig(BookingConfig);
   const problems = productionProblems(config);
   if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
+  if (config.BOOKING_WORKERS > 1 && cluster.isPrimary)
+    return superviseWorkers('booking', config.BOOKING_WORKERS);
   const app = await NestFactory.create(BookingModule.register(config), {
     logger: logLevels(config.LOG_LEVEL),
   });

@@ -2,3 +2,4 @@ export * from './health';
 export * from './bootstrap';
 export * from './node-args';
 export * from './periodic-task';
+export * from './workers';

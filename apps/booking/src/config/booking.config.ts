@@ -14,6 +14,15 @@ export class BookingConfig extends CommonConfig {
   @Max(65535)
   BOOKING_PORT = 3000;
 
+  /**
+   * Processes serving the API on BOOKING_PORT (node:cluster); up to the machine's cores. Each holds
+   * its own nearby index and database pools.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BOOKING_WORKERS = 1;
+
   /** HS256 signing key of access tokens (required in production, at least 32 characters). */
   @IsString()
   @MinLength(32)
@@ -115,11 +124,13 @@ export class BookingConfig extends CommonConfig {
   @Min(0)
   PRICE_DAY_CAP_CENTS = 8900;
 
-  /** Connections of the nearby search's own pool. */
+  /**
+   * How often the in-memory nearby index reloads the fleet and the business areas from the database,
+   * in ms (between reloads the state stream keeps it current).
+   */
   @IsInt()
-  @Min(1)
-  @Max(100)
-  NEARBY_DB_POOL_SIZE = 10;
+  @Min(100)
+  NEARBY_INDEX_RESYNC_MS = 30_000;
 
   /** Requests per minute per client address on /auth routes. */
   @IsInt()

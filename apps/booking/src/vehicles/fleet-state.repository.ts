@@ -54,7 +54,9 @@ export class FleetStateRepository {
         this.moved.delete(db);
       }
     });
-    if (moved.size > 0) void this.changes.publish([...moved]);
+    // Awaited: this instance's nearby search shows the change before the caller answers (the
+    // publisher never throws).
+    if (moved.size > 0) await this.changes.publish([...moved]);
     return result;
   }
 

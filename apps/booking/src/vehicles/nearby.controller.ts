@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Public } from '../auth/decorators';
-import { NearbyRepository } from './nearby.repository';
+import { NearbyIndexService } from './nearby-index.service';
 
 export class NearbyQuery {
   @Type(() => Number)
@@ -35,12 +35,12 @@ export class NearbyQuery {
 @ApiTags('vehicles')
 @Controller('vehicles')
 export class NearbyController {
-  constructor(private readonly nearbyCars: NearbyRepository) {}
+  constructor(private readonly nearbyCars: NearbyIndexService) {}
 
   @Get('nearby')
   @Public()
   async nearby(@Query() q: NearbyQuery): Promise<{ vehicles: Record<string, unknown>[] }> {
-    const rows = await this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit);
+    const rows = this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit);
     return {
       vehicles: rows.map((r) => {
         const { fuelPct, batteryPct, rangeKm, ...rest } = r;

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CLIENT } from '../commands/vehicle-commander';
+import { NearbyIndexService } from './nearby-index.service';
 
 /**
  * Tells the other services (the live map, other booking instances) about the state changes booking
@@ -18,6 +19,7 @@ export class StateChangePublisher {
   constructor(
     @Inject(GATEWAY_CLIENT) private readonly client: ClientProxy,
     private readonly dataSource: DataSource,
+    private readonly nearby: NearbyIndexService,
   ) {}
 
   async publish(vehicleIds: string[]): Promise<void> {
@@ -27,9 +29,12 @@ export class StateChangePublisher {
         `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
         [vehicleIds],
       );
+      const views = rows.map(toVehicleView);
+      // This instance's nearby search sees its own writes at once; the others hear the stream.
+      this.nearby.apply(views);
       emitVehicleChanges(
         this.client,
-        rows.map((r) => ({ ...toVehicleView(r), kinds: ['state'] })),
+        views.map((v) => ({ ...v, kinds: ['state'] })),
         (err) => this.logger.warn(`state stream publish failed: ${err.message}`),
       );
     } catch (err) {

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ApiError, notFound } from '../common/api-error';
 import { Public, Roles } from '../auth/decorators';
 import { UUID_PATTERN } from '../common/validation';
+import { NearbyIndexService } from '../vehicles/nearby-index.service';
 import { validateZoneGeometry } from './zone-geometry';
 
 export const ZONE_KINDS = ['business_area', 'no_parking'] as const;
@@ -32,7 +33,10 @@ const ZONE_COLUMNS = `id, name, kind, ST_AsGeoJSON(geometry)::json AS geometry, 
 @ApiTags('zones')
 @Controller('zones')
 export class ZonesController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nearby: NearbyIndexService,
+  ) {}
 
   @Post()
   @Roles('operator')
@@ -50,6 +54,7 @@ export class ZonesController {
        RETURNING ${ZONE_COLUMNS}`,
       [body.name, body.kind, JSON.stringify({ type: 'MultiPolygon', coordinates: result.coordinates })],
     );
+    await this.nearby.reloadZones();
     return zone;
   }
 
@@ -69,5 +74,6 @@ export class ZonesController {
       ? await queryRows(this.dataSource, `DELETE FROM zones WHERE id = $1 RETURNING id`, [id])
       : [];
     if (rows.length === 0) throw notFound('zone', 'ZONE_NOT_FOUND');
+    await this.nearby.reloadZones();
   }
 }
