@@ -35,7 +35,10 @@ describe('booking: auth, zones, nearby, reservations', () => {
     ],
   };
 
-  /** Puts cars where the gateway would: online, available, a fresh fix `metres` east of Alexanderplatz. */
+  /**
+   * Puts cars where the gateway would: online, available, a fresh fix `metres` east of Alexanderplatz;
+   * resolves once the service's nearby index (resynced every 200 ms here) lists the bookable ones.
+   */
   async function placeCars(cars: { id: string; eastM: number; batteryPct?: number; online?: boolean }[]) {
     await insertVehicles(
       db.client,
@@ -51,6 +54,15 @@ describe('booking: auth, zones, nearby, reservations', () => {
         [c.id, lon, ALEX.lat, c.batteryPct ?? 80, c.online ?? true],
       );
     }
+    const bookable = cars.filter((c) => (c.online ?? true) && (c.batteryPct ?? 80) >= 15).map((c) => c.id);
+    await waitFor(
+      async () => {
+        const listed = await nearbyIds();
+        return bookable.every((id) => listed.includes(id));
+      },
+      5000,
+      `nearby index lists ${bookable.join(', ')}`,
+    );
   }
 
   const driver = (n: string) => client.driver(n);
@@ -70,6 +82,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
       THROTTLE_AUTH_PER_MIN: '1000',
       THROTTLE_WRITES_PER_MIN: '1000',
       RESERVATION_EXPIRY_CHECK_MS: '500',
+      NEARBY_INDEX_RESYNC_MS: '200',
     });
     client = new BookingApi(booking.baseUrl);
     operator = await client.login('ops@fleet.test', 'ops-password');

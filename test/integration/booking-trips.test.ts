@@ -167,6 +167,7 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
       THROTTLE_AUTH_PER_MIN: '1000',
       THROTTLE_WRITES_PER_MIN: '1000',
       VEHICLE_COMMAND_TIMEOUT_S: '3',
+      NEARBY_INDEX_RESYNC_MS: '1000',
     });
     listener = await mqtt.connectAsync(broker.url);
     await listener.subscribeAsync(VEHICLE_CHANGES_PATTERN);
