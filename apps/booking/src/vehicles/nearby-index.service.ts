@@ -50,8 +50,9 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscribe();
+    // Loaded first, then subscribed: what changes in between is in the next delta read (its margin).
     await this.reload();
+    this.subscribe();
     this.resync.start(this.config.NEARBY_INDEX_RESYNC_MS);
   }
 
