@@ -1,3 +1,5 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from './query-rows';
 import { VehicleState } from './vehicle-state';
 
 /** A vehicle's latest state as the state stream carries it (the live map's and booking's view). */
@@ -52,4 +54,18 @@ export function toVehicleView(r: VehicleViewRow): VehicleView {
     fixAt: r.fix_at?.toISOString() ?? null,
     updatedAt: r.updated_at.toISOString(),
   };
+}
+
+/** The current views of these vehicles, as the state stream carries them. */
+export async function readVehicleViews(
+  db: DataSource | EntityManager,
+  vehicleIds: readonly string[],
+): Promise<VehicleView[]> {
+  if (vehicleIds.length === 0) return [];
+  const rows = await queryRows<VehicleViewRow>(
+    db,
+    `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
+    [vehicleIds],
+  );
+  return rows.map(toVehicleView);
 }

@@ -8,7 +8,7 @@ import type { MultiPolygon } from 'geojson';
 import mqtt, { MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { BookingConfig } from '../config/booking.config';
-import { AreaTest, IndexedCar, NearbyCar, NearbyIndex } from './nearby-index';
+import { IndexedCar, NearbyCar, NearbyIndex } from './nearby-index';
 
 /** Cars folded into the index between two turns of the event loop during a reload. */
 const RELOAD_SLICE = 5_000;
@@ -72,11 +72,24 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
     if (unknown.length > 0) void this.add(unknown);
   }
 
-  /** The business areas changed in this instance (others see it at their next resync). */
-  async reloadZones(): Promise<void> {
-    const zones = await this.loadZones();
-    this.zonesJson = zones.json;
-    this.index.setAreaTest(zones.test);
+  /**
+   * Reads the business areas; when they changed, the index tests cars against them anew (as planar
+   * polygons in longitude/latitude, boundary included, as `ST_Covers` on `zones.shape`). Called at
+   * each resync, and by this instance's own zone writes (others see those at their next resync).
+   */
+  async refreshZones(): Promise<void> {
+    const rows = await queryRows<{ shape: string }>(
+      this.dataSource,
+      `SELECT ST_AsGeoJSON(shape) AS shape FROM zones WHERE kind = 'business_area' ORDER BY id`,
+    );
+    const json = rows.map((r) => r.shape).join('\n');
+    if (json === this.zonesJson) return;
+    this.zonesJson = json;
+    const areas = rows.map((r) => multiPolygon((JSON.parse(r.shape) as MultiPolygon).coordinates));
+    this.index.setAreaTest((lat, lon) => {
+      const p = point([lon, lat]);
+      return areas.some((area) => booleanPointInPolygon(p, area));
+    });
   }
 
   /**
@@ -90,11 +103,7 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
     // A write whose transaction began before our last read but committed after it has an older
     // updated_at: the margin covers transactions shorter than it.
     const since = this.syncedAt && new Date(this.syncedAt.getTime() - RESYNC_MARGIN_MS);
-    const [cars, zones] = await Promise.all([this.loadCars(undefined, since), this.loadZones()]);
-    if (zones.json !== this.zonesJson) {
-      this.zonesJson = zones.json;
-      this.index.setAreaTest(zones.test);
-    }
+    const [cars] = await Promise.all([this.loadCars(undefined, since), this.refreshZones()]);
     for (let i = 0; i < cars.length; i += RELOAD_SLICE) {
       for (const car of cars.slice(i, i + RELOAD_SLICE)) this.index.upsert(car);
       await new Promise((resolve) => setImmediate(resolve));
@@ -126,23 +135,6 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
           AND ($2::timestamptz IS NULL OR s.updated_at > $2 OR v.updated_at > $2)`,
       [vehicleIds ?? null, since],
     );
-  }
-
-  /**
-   * The business areas as a test of planar polygons in longitude/latitude, boundary included (as
-   * `ST_Covers` on `zones.shape`), and their text, to tell whether they changed.
-   */
-  private async loadZones(): Promise<{ json: string; test: AreaTest }> {
-    const rows = await queryRows<{ shape: string }>(
-      this.dataSource,
-      `SELECT ST_AsGeoJSON(shape) AS shape FROM zones WHERE kind = 'business_area' ORDER BY id`,
-    );
-    const areas = rows.map((r) => multiPolygon((JSON.parse(r.shape) as MultiPolygon).coordinates));
-    const test: AreaTest = (lat, lon) => {
-      const p = point([lon, lat]);
-      return areas.some((area) => booleanPointInPolygon(p, area));
-    };
-    return { json: rows.map((r) => r.shape).join('\n'), test };
   }
 
   private subscribe(): void {

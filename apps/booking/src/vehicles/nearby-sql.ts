@@ -2,7 +2,7 @@ import { BookingConfig } from '../config/booking.config';
 import { bookableCondition } from './bookable';
 
 /**
- * Session settings of the connections that run the nearby search. The planner underestimates how
+ * Session settings for running `nearbySql` (the bench's SQL baseline sets them). The planner underestimates how
  * many cars pass the bookable filters and, with bitmap scans allowed, fetches every car in the
  * radius's box, tests each and sorts; without them it walks the GiST index nearest first and stops
  * after `limit` bookable cars, 6x less time (0.67 vs 4.0 ms a query, 100,000 cars, measured).
@@ -11,7 +11,8 @@ export const NEARBY_SESSION_OPTIONS = '-c enable_bitmapscan=off';
 
 /**
  * The nearby search (CONTRACT.md 2.2) as one parameterised statement: $1 lat, $2 lon, $3 radius in
- * metres, $4 limit. Used by NearbyController, and by bench/nearby.ts as its SQL baseline.
+ * metres, $4 limit. The reference the in-memory NearbyIndex answers like: bench/nearby.ts checks that
+ * both give the same cars in the same order, and runs it as its SQL baseline.
  *
  * KNN (`<->` on the GiST index, spheroid-free) picks candidates within the radius; the distance
  * reported and the final order are on the ellipsoid.

@@ -39,7 +39,7 @@ export class NearbyController {
 
   @Get('nearby')
   @Public()
-  async nearby(@Query() q: NearbyQuery): Promise<{ vehicles: Record<string, unknown>[] }> {
+  nearby(@Query() q: NearbyQuery): { vehicles: Record<string, unknown>[] } {
     const rows = this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit);
     return {
       vehicles: rows.map((r) => {

@@ -1,4 +1,4 @@
-import { queryRows, toVehicleView, VEHICLE_VIEW_COLUMNS, VehicleViewRow } from '@fleet/domain';
+import { readVehicleViews } from '@fleet/domain';
 import { emitVehicleChanges } from '@fleet/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
@@ -24,12 +24,7 @@ export class StateChangePublisher {
 
   async publish(vehicleIds: string[]): Promise<void> {
     try {
-      const rows = await queryRows<VehicleViewRow>(
-        this.dataSource,
-        `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
-        [vehicleIds],
-      );
-      const views = rows.map(toVehicleView);
+      const views = await readVehicleViews(this.dataSource, vehicleIds);
       // This instance's nearby search sees its own writes at once; the others hear the stream.
       this.nearby.apply(views);
       emitVehicleChanges(

@@ -54,7 +54,7 @@ export class ZonesController {
        RETURNING ${ZONE_COLUMNS}`,
       [body.name, body.kind, JSON.stringify({ type: 'MultiPolygon', coordinates: result.coordinates })],
     );
-    await this.nearby.reloadZones();
+    await this.nearby.refreshZones();
     return zone;
   }
 
@@ -74,6 +74,6 @@ export class ZonesController {
       ? await queryRows(this.dataSource, `DELETE FROM zones WHERE id = $1 RETURNING id`, [id])
       : [];
     if (rows.length === 0) throw notFound('zone', 'ZONE_NOT_FOUND');
-    await this.nearby.reloadZones();
+    await this.nearby.refreshZones();
   }
 }

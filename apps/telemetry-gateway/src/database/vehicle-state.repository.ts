@@ -1,11 +1,4 @@
-import {
-  queryRows,
-  toVehicleView,
-  VEHICLE_VIEW_COLUMNS,
-  VehicleState,
-  VehicleView,
-  VehicleViewRow,
-} from '@fleet/domain';
+import { queryRows, readVehicleViews, VehicleState, VehicleView } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -121,14 +114,8 @@ export class VehicleStateRepository {
   }
 
   /** The current view of vehicles, as the state stream carries it. */
-  async views(vehicleIds: string[]): Promise<VehicleView[]> {
-    if (vehicleIds.length === 0) return [];
-    const rows = await queryRows<VehicleViewRow>(
-      this.dataSource,
-      `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE v.vehicle_id = ANY($1)`,
-      [vehicleIds],
-    );
-    return rows.map(toVehicleView);
+  views(vehicleIds: string[]): Promise<VehicleView[]> {
+    return readVehicleViews(this.dataSource, vehicleIds);
   }
 
   /** Ids among these that are registered vehicles. */
