@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { waitFor } from './ports';
 
@@ -24,7 +24,8 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
 
 /**
  * Starts a built service (dist/apps/<name>/main.js, from `npm run build`) as a process and waits for
- * its /health to answer 200.
+ * its /health to answer 200. With SERVICE_LOG_DIR set, its output is also written to
+ * `<SERVICE_LOG_DIR>/<name>-<port>.log` (for reading a test's or benchmark's service logs afterwards).
  */
 export async function startService(
   name: ServiceName,
@@ -42,6 +43,11 @@ export async function startService(
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  if (process.env.SERVICE_LOG_DIR) {
+    const file = createWriteStream(resolve(process.env.SERVICE_LOG_DIR, `${name}-${port}.log`));
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   const baseUrl = `http://127.0.0.1:${port}`;
   const proc: ServiceProcess = {
     name,

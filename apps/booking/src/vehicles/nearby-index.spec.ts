@@ -14,7 +14,8 @@ function random(seed: number) {
   };
 }
 
-function fleet(n: number, seed: number): IndexedCar[] {
+/** `n` cars spread uniformly over a box from (52.4, 13.18), 0.23 x 0.45 degrees unless told. */
+function fleet(n: number, seed: number, box = { dLat: 0.23, dLon: 0.45 }): IndexedCar[] {
   const r = random(seed);
   return Array.from({ length: n }, (_, i) => ({
     id: `C${i}`,
@@ -22,14 +23,15 @@ function fleet(n: number, seed: number): IndexedCar[] {
     model: 'VW ID.3',
     propulsion: i % 2 ? 'electric' : 'combustion',
     operationalStatus: r() < 0.02 ? 'maintenance' : 'active',
-    lat: 52.4 + r() * 0.23,
-    lon: 13.18 + r() * 0.45,
+    lat: 52.4 + r() * box.dLat,
+    lon: 13.18 + r() * box.dLon,
     state: r() < 0.9 ? 'available' : 'reserved',
     online: r() < 0.96,
     fixAtMs: NOW - r() * 4000_000,
     fuelPct: r() * 100,
     batteryPct: r() * 100,
     rangeKm: 100,
+    version: 0,
   }));
 }
 
@@ -72,6 +74,24 @@ describe('NearbyIndex', () => {
     }
   });
 
+  it('answers as brute force in a dense fleet, where the nearest cells alone settle the answer', () => {
+    // 8,000 cars on about 3.3 x 3.4 km: hundreds per square kilometre, so a query stops after a few cells.
+    const dense = fleet(8_000, 11, { dLat: 0.03, dLon: 0.05 });
+    const denseIndex = new NearbyIndex(rules, inArea);
+    for (const car of dense) denseIndex.upsert(car);
+    const r = random(5);
+    for (let q = 0; q < 30; q++) {
+      const lat = 52.395 + r() * 0.04;
+      const lon = 13.175 + r() * 0.06;
+      const radiusM = 1 + Math.floor(r() * 2000);
+      const limit = 1 + Math.floor(r() * 30);
+      const got = denseIndex
+        .query(lat, lon, radiusM, limit, NOW)
+        .map((c) => ({ id: c.id, distanceM: c.distanceM }));
+      expect(got).toEqual(bruteForce(dense, lat, lon, radiusM, limit));
+    }
+  });
+
   it('follows changes: a car that moves, is reserved or goes offline', () => {
     const small = new NearbyIndex(rules, inArea);
     const car: IndexedCar = {
@@ -101,15 +121,21 @@ describe('NearbyIndex', () => {
       state: 'available' as const,
       fixAt: new Date(NOW).toISOString(),
       updatedAt: new Date(NOW).toISOString(),
+      version: 1,
     };
     expect(small.apply(view)).toBe(true);
     expect(ids()).toEqual([]);
     expect(small.query(52.6, 13.4, 500, 10, NOW).map((c) => c.id)).toEqual([car.id]);
-    small.apply({ ...view, state: 'reserved' });
+    small.apply({ ...view, state: 'reserved', version: 2 });
     expect(small.query(52.6, 13.4, 500, 10, NOW)).toEqual([]);
-    small.apply({ ...view, online: false });
+    small.apply({ ...view, online: false, version: 3 });
     expect(small.query(52.6, 13.4, 500, 10, NOW)).toEqual([]);
-    small.apply(view);
+    small.apply({ ...view, version: 4 });
+    expect(small.query(52.6, 13.4, 500, 10, NOW).map((c) => c.id)).toEqual([car.id]);
+    // An older view arriving late (a transaction that began first and committed last) changes nothing,
+    // nor does an older read of the database.
+    small.apply({ ...view, state: 'reserved', version: 3 });
+    small.upsert({ ...car, state: 'reserved', version: 2 });
     expect(small.query(52.6, 13.4, 500, 10, NOW).map((c) => c.id)).toEqual([car.id]);
     // A fix older than the rule allows, and a car unknown to the index.
     expect(small.query(52.6, 13.4, 500, 10, NOW + 2701_000)).toEqual([]);

@@ -17,6 +17,8 @@ export interface IndexedCar {
   fuelPct: number | null;
   batteryPct: number | null;
   rangeKm: number | null;
+  /** `vehicle_state.version` of this read: a view of a lower version is older. */
+  version: number;
 }
 
 /** One answer of the nearby search (CONTRACT.md 2.2), before optional fields are dropped. */
@@ -56,7 +58,10 @@ class Entry implements IndexedCar {
   fuelPct: number | null;
   batteryPct: number | null;
   rangeKm: number | null;
+  version: number;
   cell: number | null = null;
+  /** Index of the entry in its cell's array. */
+  slot = 0;
   /** Scratch: the approximate distance to the point of the query under way. */
   approxM = 0;
   /** Cached business-area test of the current position; undefined until asked. */
@@ -76,11 +81,15 @@ class Entry implements IndexedCar {
     this.fuelPct = car.fuelPct;
     this.batteryPct = car.batteryPct;
     this.rangeKm = car.rangeKm;
+    this.version = car.version;
   }
 }
 
-/** Grid cell size in degrees: about 1.1 x 0.7 km at 52 N. */
-const CELL_DEG = 0.01;
+/**
+ * Grid cell size in degrees: about 280 x 170 m at 52 N, a few cars each in a dense city, so that the
+ * nearest cars come from a handful of cells.
+ */
+const CELL_DEG = 0.0025;
 /**
  * Most relative error of the local flat distance (the ellipsoid's radii of curvature at the query's
  * latitude) against the ellipsoidal one within 5 km: the scale's change across the box, under 0.1 %.
@@ -92,7 +101,9 @@ const RAD = Math.PI / 180;
 const M_PER_DEG_LAT = 110_574; // the least there is (at the equator), so the box is never too small
 
 /** A cell's number from its row (latitude) and column (longitude) indexes. */
-const cellKey = (row: number, col: number) => (row + 10_000) * 40_000 + (col + 20_000);
+const ROWS = Math.ceil(180 / CELL_DEG) + 2;
+const COLS = Math.ceil(360 / CELL_DEG) + 2;
+const cellKey = (row: number, col: number) => (row + ROWS / 2) * COLS + (col + COLS / 2);
 const cellOf = (lat: number, lon: number) => cellKey(Math.floor(lat / CELL_DEG), Math.floor(lon / CELL_DEG));
 
 /**
@@ -104,7 +115,7 @@ const cellOf = (lat: number, lon: number) => cellKey(Math.floor(lat / CELL_DEG),
  */
 export class NearbyIndex {
   private readonly cars = new Map<string, Entry>();
-  private readonly cells = new Map<number, Set<Entry>>();
+  private readonly cells = new Map<number, Entry[]>();
 
   constructor(
     private readonly rules: BookableRules,
@@ -121,13 +132,14 @@ export class NearbyIndex {
     for (const car of this.cars.values()) car.inArea = undefined;
   }
 
-  /** A car with every field (a new one, or a fresh read of a known one). */
+  /** A car with every field (a new one, or a fresh read of a known one; an older read is ignored). */
   upsert(car: IndexedCar): void {
     const held = this.cars.get(car.id);
     if (!held) {
       this.place(new Entry(car));
       return;
     }
+    if (car.version < held.version) return;
     const moved = held.lat !== car.lat || held.lon !== car.lon;
     if (moved) this.unplace(held);
     Object.assign(held, car);
@@ -146,10 +158,15 @@ export class NearbyIndex {
     }
   }
 
-  /** A change from the state stream; false when the car is not known (its static fields are missing). */
+  /**
+   * A change from the state stream (ignored when older than the view held); false when the car is not
+   * known (its static fields are missing).
+   */
   apply(view: VehicleView): boolean {
     const car = this.cars.get(view.id);
     if (!car) return false;
+    if (view.version <= car.version) return true;
+    car.version = view.version;
     const moved = car.lat !== view.lat || car.lon !== view.lon;
     if (moved) this.unplace(car);
     car.lat = view.lat;
@@ -166,9 +183,13 @@ export class NearbyIndex {
     return true;
   }
 
-  /** Bookable cars within `radiusM` of a point, nearest first, at most `limit`. */
+  /**
+   * Bookable cars within `radiusM` of a point, nearest first, at most `limit`. Cells are visited
+   * nearest first (by their flat distance to the point), gathering bookable cars inside the business
+   * area, until `limit` of them are surely nearer than any car of the cells left; exact distances are
+   * then computed in approximate order only until no later candidate can come closer.
+   */
   query(lat: number, lon: number, radiusM: number, limit: number, nowMs: number): NearbyCar[] {
-    const centre = { lat, lon };
     const dLat = (radiusM * (1 + FLAT_ERROR)) / M_PER_DEG_LAT;
     const cosLat = Math.max(0.01, Math.cos(((Math.abs(lat) + dLat) * Math.PI) / 180));
     const dLon = dLat / cosLat;
@@ -179,32 +200,35 @@ export class NearbyIndex {
     const mPerDegLon = (WGS84_A / Math.sqrt(w)) * Math.cos(lat * RAD) * RAD;
     const minFixMs = nowMs - this.rules.maxFixAgeS * 1000;
     const reachM = radiusM * (1 + FLAT_ERROR);
-    const [south, north, west, east] = [lat - dLat, lat + dLat, lon - dLon, lon + dLon];
+    /** A candidate whose approximate distance is at most this is surely within the radius. */
+    const surelyInM = radiusM * (1 - FLAT_ERROR);
+
+    const cells = this.cellsNear(lat, lon, dLat, dLon, mPerDegLat, mPerDegLon, reachM);
     const candidates: Entry[] = [];
-    for (let row = Math.floor(south / CELL_DEG); row <= Math.floor(north / CELL_DEG); row++) {
-      for (let col = Math.floor(west / CELL_DEG); col <= Math.floor(east / CELL_DEG); col++) {
-        const cell = this.cells.get(cellKey(row, col));
-        if (!cell) continue;
-        for (const car of cell) {
-          const cLat = car.lat!;
-          const cLon = car.lon!;
-          if (cLat < south || cLat > north || cLon < west || cLon > east || !this.bookable(car, minFixMs))
-            continue;
-          const dy = (cLat - lat) * mPerDegLat;
-          const dx = (cLon - lon) * mPerDegLon;
-          car.approxM = Math.sqrt(dx * dx + dy * dy);
-          if (car.approxM <= reachM) candidates.push(car);
-        }
+    for (let i = 0; i < cells.length; i++) {
+      for (const car of cells[i].cars) {
+        if (!this.bookable(car, minFixMs)) continue;
+        const dy = (car.lat! - lat) * mPerDegLat;
+        const dx = (car.lon! - lon) * mPerDegLon;
+        car.approxM = Math.sqrt(dx * dx + dy * dy);
+        if (car.approxM <= reachM && this.inBusinessArea(car)) candidates.push(car);
+      }
+      // Every car of the cells left is at least the next cell's distance away (flat): stop once
+      // `limit` candidates are surely nearer, even with the flat distance's error both ways, and
+      // surely within the radius.
+      if (candidates.length >= limit && i + 1 < cells.length) {
+        const boundM = Math.min(surelyInM, (cells[i + 1].minM * (1 - FLAT_ERROR)) / (1 + FLAT_ERROR));
+        let sure = 0;
+        for (const car of candidates) if (car.approxM <= boundM) sure++;
+        if (sure >= limit) break;
       }
     }
     candidates.sort((a, b) => a.approxM - b.approxM);
-    // Exact distances in approximate order, until no later candidate can come closer than the
-    // `limit`-th found; then only the business-area test (cached) is left for those kept.
+    const centre = { lat, lon };
     const found: NearbyCar[] = [];
     let worstM = Infinity;
     for (const car of candidates) {
       if (found.length >= limit && car.approxM * (1 - FLAT_ERROR) > worstM) break;
-      if (!this.inBusinessArea(car)) continue;
       const distanceM = geodesicDistanceM(centre, car as { lat: number; lon: number });
       if (distanceM > radiusM) continue;
       found.push({
@@ -228,6 +252,35 @@ export class NearbyIndex {
     return found.sort((a, b) => a.distanceM - b.distanceM);
   }
 
+  /** The non-empty cells that reach within `reachM` (flat) of the point, nearest first. */
+  private cellsNear(
+    lat: number,
+    lon: number,
+    dLat: number,
+    dLon: number,
+    mPerDegLat: number,
+    mPerDegLon: number,
+    reachM: number,
+  ): { cars: Entry[]; minM: number }[] {
+    const near: { cars: Entry[]; minM: number }[] = [];
+    const lastRow = Math.floor((lat + dLat) / CELL_DEG);
+    const lastCol = Math.floor((lon + dLon) / CELL_DEG);
+    for (let row = Math.floor((lat - dLat) / CELL_DEG); row <= lastRow; row++) {
+      // Flat distance from the point to the cell's rectangle: 0 along an axis the point lies within.
+      const south = row * CELL_DEG;
+      const dy = (lat < south ? south - lat : Math.max(0, lat - south - CELL_DEG)) * mPerDegLat;
+      for (let col = Math.floor((lon - dLon) / CELL_DEG); col <= lastCol; col++) {
+        const cars = this.cells.get(cellKey(row, col));
+        if (!cars?.length) continue;
+        const west = col * CELL_DEG;
+        const dx = (lon < west ? west - lon : Math.max(0, lon - west - CELL_DEG)) * mPerDegLon;
+        const minM = Math.sqrt(dx * dx + dy * dy);
+        if (minM <= reachM) near.push({ cars, minM });
+      }
+    }
+    return near.sort((a, b) => a.minM - b.minM);
+  }
+
   private bookable(car: Entry, minFixMs: number): boolean {
     const energy = car.propulsion === 'electric' ? car.batteryPct : car.fuelPct;
     return (
@@ -247,8 +300,16 @@ export class NearbyIndex {
     return car.inArea;
   }
 
+  /** Takes the entry out of its cell: the cell's last entry takes its slot. */
   private unplace(entry: Entry): void {
-    if (entry.cell) this.cells.get(entry.cell)?.delete(entry);
+    const cell = entry.cell === null ? undefined : this.cells.get(entry.cell);
+    if (cell) {
+      const last = cell.pop()!;
+      if (last !== entry) {
+        cell[entry.slot] = last;
+        last.slot = entry.slot;
+      }
+    }
     entry.cell = null;
   }
 
@@ -256,8 +317,9 @@ export class NearbyIndex {
     if (entry.lat !== null && entry.lon !== null) {
       entry.cell = cellOf(entry.lat, entry.lon);
       let cell = this.cells.get(entry.cell);
-      if (!cell) this.cells.set(entry.cell, (cell = new Set()));
-      cell.add(entry);
+      if (!cell) this.cells.set(entry.cell, (cell = []));
+      entry.slot = cell.length;
+      cell.push(entry);
     }
     this.cars.set(entry.id, entry);
   }

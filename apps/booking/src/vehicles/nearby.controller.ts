@@ -31,6 +31,20 @@ export class NearbyQuery {
   limit = 20;
 }
 
+/** One car of the answer (CONTRACT.md 2.2): distance to 0.1 m, energy and range only when known. */
+export interface NearbyVehicle {
+  id: string;
+  plate: string;
+  model: string;
+  propulsion: string;
+  lat: number;
+  lon: number;
+  distanceM: number;
+  fuelPct?: number;
+  batteryPct?: number;
+  rangeKm?: number;
+}
+
 /** Bookable cars near a point, nearest first (CONTRACT.md 2.2). */
 @ApiTags('vehicles')
 @Controller('vehicles')
@@ -39,19 +53,24 @@ export class NearbyController {
 
   @Get('nearby')
   @Public()
-  nearby(@Query() q: NearbyQuery): { vehicles: Record<string, unknown>[] } {
-    const rows = this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit);
-    return {
-      vehicles: rows.map((r) => {
-        const { fuelPct, batteryPct, rangeKm, ...rest } = r;
-        return {
-          ...rest,
-          distanceM: Math.round(r.distanceM * 10) / 10,
-          ...(fuelPct !== null ? { fuelPct } : {}),
-          ...(batteryPct !== null ? { batteryPct } : {}),
-          ...(rangeKm !== null ? { rangeKm } : {}),
-        };
-      }),
-    };
+  nearby(@Query() q: NearbyQuery): { vehicles: NearbyVehicle[] } {
+    // Built field by field, without spreading: this is the hottest route, and spread copies cost
+    // allocation and garbage collection at 1,000 requests a second.
+    const vehicles = this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit).map((car) => {
+      const v: NearbyVehicle = {
+        id: car.id,
+        plate: car.plate,
+        model: car.model,
+        propulsion: car.propulsion,
+        lat: car.lat,
+        lon: car.lon,
+        distanceM: Math.round(car.distanceM * 10) / 10,
+      };
+      if (car.fuelPct !== null) v.fuelPct = car.fuelPct;
+      if (car.batteryPct !== null) v.batteryPct = car.batteryPct;
+      if (car.rangeKm !== null) v.rangeKm = car.rangeKm;
+      return v;
+    });
+    return { vehicles };
   }
 }
