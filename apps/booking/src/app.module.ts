@@ -1,3 +1,4 @@
+import { AccessTokens } from '@fleet/auth';
 import { DatabaseModule } from '@fleet/domain';
 import {
   databaseHealthCheck,
@@ -60,6 +61,7 @@ export class BookingModule {
       ],
       providers: [
         { provide: BookingConfig, useValue: config },
+        { provide: AccessTokens, useValue: new AccessTokens(config) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         AuthService,

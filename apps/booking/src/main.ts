@@ -20,6 +20,11 @@ runService('booking', async () => {
   });
   app.setGlobalPrefix('api/v1', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(validationPipe());
+  app.enableCors({
+    origin: config.BOOKING_CORS_ORIGINS === '*' ? true : config.BOOKING_CORS_ORIGINS.split(','),
+    exposedHeaders: ['Location'],
+    maxAge: 600,
+  });
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -16,13 +16,16 @@ export interface VehicleView {
   state: VehicleState;
   /** Fix time of the position, ISO 8601. */
   fixAt: string | null;
-  /** When this state was committed, ISO 8601. */
+  /** When this state was written (its transaction's start), ISO 8601. */
   updatedAt: string;
+  /** One more at every update of the car's state: the newer of two views has the higher version. */
+  version: number;
 }
 
 /** The columns of a vehicle's view as the state stream carries it; select or return exactly these. */
 export const VEHICLE_VIEW_COLUMNS = `v.vehicle_id AS id, ST_Y(v.position::geometry) AS lat, ST_X(v.position::geometry) AS lon,
-  v.heading_deg, v.speed_kmh, v.fuel_pct, v.battery_pct, v.locked, v.online, v.state, v.fix_at, v.updated_at`;
+  v.heading_deg, v.speed_kmh, v.fuel_pct, v.battery_pct, v.locked, v.online, v.state, v.fix_at, v.updated_at,
+  v.version::float8 AS version`;
 
 export interface VehicleViewRow {
   id: string;
@@ -37,6 +40,7 @@ export interface VehicleViewRow {
   state: VehicleState;
   fix_at: Date | null;
   updated_at: Date;
+  version: number;
 }
 
 export function toVehicleView(r: VehicleViewRow): VehicleView {
@@ -53,6 +57,7 @@ export function toVehicleView(r: VehicleViewRow): VehicleView {
     state: r.state,
     fixAt: r.fix_at?.toISOString() ?? null,
     updatedAt: r.updated_at.toISOString(),
+    version: r.version,
   };
 }
 
@@ -68,4 +73,21 @@ export async function readVehicleViews(
     [vehicleIds],
   );
   return rows.map(toVehicleView);
+}
+
+/**
+ * Every vehicle's view, or those committed after `since`, and the database time just before the
+ * read (the next read's `since`, less a margin for transactions that were still open).
+ */
+export async function readVehicleViewsSince(
+  db: DataSource | EntityManager,
+  since: Date | null,
+): Promise<{ views: VehicleView[]; readAt: Date }> {
+  const [{ now }] = await queryRows<{ now: Date }>(db, `SELECT now() AS now`);
+  const rows = await queryRows<VehicleViewRow>(
+    db,
+    `SELECT ${VEHICLE_VIEW_COLUMNS} FROM vehicle_state v WHERE $1::timestamptz IS NULL OR v.updated_at > $1`,
+    [since],
+  );
+  return { views: rows.map(toVehicleView), readAt: now };
 }

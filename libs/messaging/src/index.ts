@@ -3,3 +3,4 @@ export * from './payloads';
 export * from './shared-mqtt-server';
 export * from './mqtt-options';
 export * from './vehicle-changes';
+export * from './state-stream';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { Caller, Role } from './auth.types';
+import { Caller, Role } from '@fleet/auth';
 
 export const PUBLIC_KEY = 'fleet:public';
 export const ROLES_KEY = 'fleet:roles';

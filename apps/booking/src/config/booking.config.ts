@@ -1,13 +1,12 @@
-import { CommonConfig } from '@fleet/config';
+import { TokenConfig, tokenConfigProblems } from '@fleet/auth';
 import { IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import type { Tariff } from '../pricing/pricing';
 
 /** Development values that must not reach production (checked in `productionProblems`). */
-export const DEV_JWT_SECRET = 'fleet-development-secret-do-not-use-in-production';
 const DEV_OPERATOR_PASSWORD = 'operator-password';
 
 /** Settings of the booking service; each is an environment variable of the same name. */
-export class BookingConfig extends CommonConfig {
+export class BookingConfig extends TokenConfig {
   /** HTTP port. */
   @IsInt()
   @Min(1)
@@ -23,16 +22,15 @@ export class BookingConfig extends CommonConfig {
   @Max(64)
   BOOKING_WORKERS = 1;
 
-  /** HS256 signing key of access tokens (required in production, at least 32 characters). */
-  @IsString()
-  @MinLength(32)
-  JWT_SECRET = DEV_JWT_SECRET;
-
-  @IsString()
-  JWT_ISSUER = 'fleet-booking';
-
-  @IsString()
-  JWT_AUDIENCE = 'fleet-api';
+  /**
+   * Origins whose pages may call the API from a browser (CORS), comma-separated, or `*` for any: the
+   * API authenticates with Bearer tokens, never cookies, so another origin's page cannot act for a
+   * user it has no token of. The live map's operator page is such a page when served from its own port.
+   */
+  @Matches(/^(\*|https?:\/\/[^,\s/]+(,https?:\/\/[^,\s/]+)*)$/, {
+    message: 'BOOKING_CORS_ORIGINS must be * or a comma-separated list of http(s)://host[:port] origins',
+  })
+  BOOKING_CORS_ORIGINS = '*';
 
   /** Lifetime of an access token, in seconds. */
   @IsInt()
@@ -152,8 +150,7 @@ export class BookingConfig extends CommonConfig {
 /** What makes this configuration unfit for production; empty when it is fit (or not production). */
 export function productionProblems(c: BookingConfig): string[] {
   if (!c.PRODUCTION) return [];
-  const problems: string[] = [];
-  if (c.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET must be set in production');
+  const problems = tokenConfigProblems(c);
   if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
     problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
   return problems;

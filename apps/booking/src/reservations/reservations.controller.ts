@@ -3,7 +3,7 @@ import { Body, Controller, Delete, Get, Headers, Param, Post, Res } from '@nestj
 import { ApiHeader, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import type { Response } from 'express';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { BookingWrite, CurrentUser, Roles } from '../auth/decorators';
 import { ApiError } from '../common/api-error';
 import { ReservationsService, ReservationView } from './reservations.service';

@@ -2,7 +2,7 @@ import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { ApiError, notFound } from '../common/api-error';
 import { BookingConfig, handoverBusyS } from '../config/booking.config';
 import { UUID_PATTERN } from '../common/validation';

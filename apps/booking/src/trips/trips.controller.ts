@@ -3,7 +3,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { BookingWrite, CurrentUser, Roles } from '../auth/decorators';
 import { TripsService, TripView } from './trips.service';
 

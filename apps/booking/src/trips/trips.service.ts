@@ -2,7 +2,7 @@ import { VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { HistoryRepository } from '../history/history.repository';
 import { UUID_PATTERN } from '../common/validation';

@@ -1,11 +1,11 @@
 import { brokerUrl } from '@fleet/config';
 import { queryRows, VehicleView } from '@fleet/domain';
-import { serviceMqttOptions, VEHICLE_CHANGES_PATTERN, VehicleChangeBatch } from '@fleet/messaging';
+import { followStateStream } from '@fleet/messaging';
 import { PeriodicTask } from '@fleet/service-kit';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { booleanPointInPolygon, multiPolygon, point } from '@turf/turf';
 import type { MultiPolygon } from 'geojson';
-import mqtt, { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { BookingConfig } from '../config/booking.config';
 import { IndexedCar, NearbyCar, NearbyIndex } from './nearby-index';
@@ -50,7 +50,7 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Loaded first, then subscribed: what changes in between is in the next delta read (its margin).
+    // Loaded first, then subscribed; once the subscription holds, a delta read takes what changed between.
     await this.reload();
     this.subscribe();
     this.resync.start(this.config.NEARBY_INDEX_RESYNC_MS);
@@ -129,7 +129,7 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
       `SELECT v.id, v.plate, v.model, v.propulsion, v.operational_status AS "operationalStatus",
               ST_Y(s.position::geometry) AS lat, ST_X(s.position::geometry) AS lon, s.state, s.online,
               (extract(epoch FROM s.fix_at) * 1000)::float8 AS "fixAtMs", s.fuel_pct AS "fuelPct",
-              s.battery_pct AS "batteryPct", s.range_km AS "rangeKm"
+              s.battery_pct AS "batteryPct", s.range_km AS "rangeKm", s.version::float8 AS version
          FROM vehicles v JOIN vehicle_state s ON s.vehicle_id = v.id
         WHERE ($1::text[] IS NULL OR v.id = ANY($1))
           AND ($2::timestamptz IS NULL OR s.updated_at > $2 OR v.updated_at > $2)`,
@@ -138,23 +138,17 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
   }
 
   private subscribe(): void {
-    const client = mqtt.connect(brokerUrl(this.config), {
-      ...serviceMqttOptions('fleet-booking-stream', {
-        username: this.config.MQTT_USERNAME,
-        password: this.config.MQTT_PASSWORD,
-      }),
-    });
-    client.on('connect', () => client.subscribe(VEHICLE_CHANGES_PATTERN, { qos: 0 }));
-    client.on('error', (err) => this.logger.debug(`state stream: ${err.message}`));
-    client.on('message', (_topic, payload) => {
-      try {
-        // Nest's MQTT transport sends events as {pattern, data}.
-        const { data } = JSON.parse(payload.toString()) as { data?: VehicleChangeBatch };
-        if (Array.isArray(data?.changes)) this.apply(data.changes);
-      } catch (err) {
-        this.logger.warn(`ignoring a malformed state stream message: ${(err as Error).message}`);
-      }
-    });
-    this.stream = client;
+    this.stream = followStateStream(
+      brokerUrl(this.config),
+      'fleet-booking-stream',
+      { username: this.config.MQTT_USERNAME, password: this.config.MQTT_PASSWORD },
+      {
+        changes: (views) => this.apply(views),
+        malformed: (reason) => this.logger.warn(`ignoring a malformed state stream message: ${reason}`),
+        error: (err) => this.logger.debug(`state stream: ${err.message}`),
+        // What changed before the subscription took hold is in the database.
+        subscribed: () => void this.resync.runOnce(),
+      },
+    );
   }
 }

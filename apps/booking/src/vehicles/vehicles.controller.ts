@@ -4,7 +4,7 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { CurrentUser, Roles } from '../auth/decorators';
 import { ApiError } from '../common/api-error';
 import type { OperationalStatus, Propulsion } from './vehicles.repository';

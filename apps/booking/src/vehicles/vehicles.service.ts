@@ -3,7 +3,7 @@ import { newMqttPassword, VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { CommandView } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
-import { Caller } from '../auth/auth.types';
+import { Caller } from '@fleet/auth';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { ApiError, notFound } from '../common/api-error';
 import { BookingConfig } from '../config/booking.config';

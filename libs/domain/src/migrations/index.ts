@@ -2,6 +2,7 @@ import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
 import { BookingSchema1764000000000 } from './1764000000000-booking-schema';
 import { CarHandover1764100000000 } from './1764100000000-car-handover';
 import { ZonePlanarShape1764200000000 } from './1764200000000-zone-planar-shape';
+import { VehicleStateVersion1764300000000 } from './1764300000000-vehicle-state-version';
 import { StateUpdatesHot1763800000000 } from './1763800000000-state-updates-hot';
 import { StateVacuumSettings1763900000000 } from './1763900000000-state-vacuum-settings';
 
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   BookingSchema1764000000000,
   CarHandover1764100000000,
   ZonePlanarShape1764200000000,
+  VehicleStateVersion1764300000000,
 ];
