@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/ensure-mosquitto.sh
+bash scripts/ensure-tool.sh mosquitto mosquitto "the broker tests and benchmarks start their own instances"
 echo "[bench] building the services (the benchmarks run them as processes)"
 npm run --silent build >/dev/null
 names=("$@")

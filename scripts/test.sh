@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`: set-up (packages, PostgreSQL with PostGIS, Mosquitto for the broker tests), build, then
-# every tier in one Jest run: unit, integration (real PostgreSQL/PostGIS and Mosquitto).
+# `npm test`: set-up (packages, PostgreSQL with PostGIS, Mosquitto, Chromium), build, then
+# every tier in one Jest run: unit, integration (real PostgreSQL/PostGIS and Mosquitto), browser
+# (headless Debian Chromium through playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-bash scripts/ensure-mosquitto.sh
+bash scripts/ensure-tool.sh mosquitto mosquitto "the broker tests start their own instances"
+bash scripts/ensure-tool.sh chromium chromium "the browser tests drive a headless Chromium (playwright-core)"
 
 echo "[test] building the services (integration tests run them as processes)"
 npm run --silent build >/dev/null

@@ -1,3 +1,4 @@
+import { AccessTokens } from '@fleet/auth';
 import { DatabaseModule } from '@fleet/domain';
 import {
   databaseHealthCheck,
@@ -9,6 +10,11 @@ import {
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LiveMapConfig } from './config/live-map.config';
+import { FleetFeed } from './fleet/fleet-feed.service';
+import { LiveFleet } from './fleet/live-fleet';
+import { LiveHub } from './live/live-hub.service';
+import { LiveGateway } from './live/live.gateway';
+import { WebController } from './web/web.controller';
 
 @Module({})
 export class LiveMapModule {
@@ -16,14 +22,22 @@ export class LiveMapModule {
     return {
       module: LiveMapModule,
       imports: [DatabaseModule.forRoot({ url: config.DATABASE_URL, applicationName: 'fleet-live-map' })],
-      controllers: [HealthController],
+      controllers: [HealthController, WebController],
       providers: [
         { provide: LiveMapConfig, useValue: config },
+        { provide: AccessTokens, useValue: new AccessTokens(config) },
+        { provide: LiveFleet, useValue: new LiveFleet() },
+        LiveHub,
+        LiveGateway,
+        FleetFeed,
         Readiness,
         {
           provide: HEALTH_CHECKS,
-          inject: [DataSource],
-          useFactory: (ds: DataSource): HealthCheck[] => [databaseHealthCheck(ds)],
+          inject: [DataSource, FleetFeed],
+          useFactory: (ds: DataSource, feed: FleetFeed): HealthCheck[] => [
+            databaseHealthCheck(ds),
+            { name: 'fleet', check: () => feed.loaded },
+          ],
         },
       ],
     };

@@ -19,7 +19,7 @@ export async function waitFor<T>(
   timeoutMs = 10_000,
   what = 'condition',
   intervalMs = 50,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

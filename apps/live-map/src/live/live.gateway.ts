@@ -1,0 +1,74 @@
+import { AccessTokens, InvalidTokenError } from '@fleet/auth';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { LiveHub } from './live-hub.service';
+import { LiveErrorCode, SubscribeRefusal } from './subscription';
+
+/** Longest timer Node keeps (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The socket protocol of CONTRACT.md 3 on namespace `/live`: operators only (the handshake's
+ * `auth.token`), each socket disconnected when its token expires; `subscribe` answered through the
+ * hub.
+ */
+@WebSocketGateway({ namespace: '/live' })
+export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly expiry = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly hub: LiveHub,
+    private readonly tokens: AccessTokens,
+  ) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      this.tokens.verify(handshakeToken(socket)).then(
+        (caller) => {
+          if (caller.role !== 'operator') return next(new Error(LiveErrorCode.Forbidden));
+          next();
+        },
+        (err: Error) =>
+          next(new Error(err instanceof InvalidTokenError ? LiveErrorCode.Unauthorized : err.message)),
+      );
+    });
+    this.hub.attach(namespace);
+  }
+
+  handleConnection(socket: Socket): void {
+    const expiresInS = this.tokens.secondsLeft(handshakeToken(socket) ?? '');
+    if (expiresInS !== null) {
+      const timer = setTimeout(() => socket.disconnect(true), Math.min(expiresInS * 1000, MAX_TIMER_MS));
+      this.expiry.set(socket.id, timer);
+    }
+    this.hub.connect(socket);
+  }
+
+  handleDisconnect(socket: Socket): void {
+    clearTimeout(this.expiry.get(socket.id));
+    this.expiry.delete(socket.id);
+    this.hub.disconnect(socket);
+  }
+
+  @SubscribeMessage('subscribe')
+  subscribe(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() body: unknown,
+  ): { ok: true } | SubscribeRefusal {
+    return this.hub.subscribe(socket, body);
+  }
+}
+
+/** The token of the handshake's `auth: {token}`, if it is a string. */
+function handshakeToken(socket: Socket): string | undefined {
+  const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+  return typeof token === 'string' ? token : undefined;
+}
