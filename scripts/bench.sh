@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench`: set-up, build, then every benchmark (ingest, nearby, booking) in turn;
+# `npm run bench`: set-up, build, then every benchmark (ingest, nearby, booking, live) in turn;
 # `bash scripts/bench.sh nearby booking` runs only those. Each prints a table and writes
 # bench/results/<name>.json; see bench/README.md.
 set -euo pipefail
@@ -9,7 +9,7 @@ bash scripts/ensure-tool.sh mosquitto mosquitto "the broker tests and benchmarks
 echo "[bench] building the services (the benchmarks run them as processes)"
 npm run --silent build >/dev/null
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(ingest nearby booking)
+[ ${#names[@]} -gt 0 ] || names=(ingest nearby booking live)
 for name in "${names[@]}"; do
   [ -f "bench/$name.ts" ] || { echo "[bench] no benchmark bench/$name.ts" >&2; exit 1; }
   echo "[bench] ===== $name ====="
