@@ -10,7 +10,8 @@
  * Settings (environment): LIVE_BENCH_VEHICLES (10000), LIVE_BENCH_RATE (msg/s, 10000: each car at
  * 1 Hz), LIVE_BENCH_CLIENTS (1000), LIVE_BENCH_CLIENT_PROCESSES (2), LIVE_BENCH_ZOOMS (16,17: the map
  * zoom of each client's 1280 x 800 px viewport, drawn uniformly), LIVE_BENCH_NAIVE_CLIENTS (3),
- * LIVE_BENCH_WARMUP_S (15), LIVE_BENCH_DURATION_S (30), LIVE_BENCH_RESULTS (path of the JSON); any
+ * LIVE_BENCH_WARMUP_S (15), LIVE_BENCH_DURATION_S (30), LIVE_BENCH_RESULTS (path of the JSON),
+ * LIVE_BENCH_NODE_ARGS (node options of the live-map service, e.g. --cpu-prof); any
  * LIVE_MAP_* variable is passed on to the live-map service.
  */
 import { DEV_JWT_SECRET } from '@fleet/auth';
@@ -126,7 +127,10 @@ async function main(): Promise<void> {
     await freePort(),
     { ...common, ...liveMapSettings },
     60_000,
-    SERVICE_NODE_ARGS['live-map'],
+    [
+      ...(SERVICE_NODE_ARGS['live-map'] ?? []),
+      ...(process.env.LIVE_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    ],
   );
   cleanup.add('live-map', () => killService(liveMap));
   const naivePort = await freePort();

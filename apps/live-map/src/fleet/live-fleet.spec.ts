@@ -58,6 +58,11 @@ describe('LiveFleet', () => {
         .map((v) => v.id)
         .sort(),
     ).toEqual(['car-1', 'car-2']);
+    // Each car's JSON is made once per change, and anew after one.
+    expect(JSON.parse(fleet.get('car-1')!.json)).toMatchObject({ lat: 52.61, lon: 13.51 });
+    fleet.apply(view({ lat: 52.62, lon: 13.51, version: 3 }));
+    expect(JSON.parse(fleet.get('car-1')!.json)).toMatchObject({ lat: 52.62 });
+    fleet.apply(view({ lat: 52.61, lon: 13.51, version: 4 }));
     // A box wider than the fleet's cells takes the walk over every car: same answer.
     expect(
       fleet

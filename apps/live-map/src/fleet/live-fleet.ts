@@ -28,15 +28,29 @@ export interface FleetStats {
   byState: Record<VehicleState, number>;
 }
 
-/** A held car: its view for the sockets, or null while it has no position. */
+/** A held car. */
 export class LiveCar {
+  /** Its view for the sockets, or null while it has no position. */
   view: LiveVehicle | null = null;
   state!: VehicleState;
   /** The version of the view held (`vehicle_state.version`); -1 before the first. */
   version = -1;
   cell: number | null = null;
+  private encoded: string | null = null;
 
   constructor(readonly id: string) {}
+
+  /** The view's JSON, made once per change however many sockets receive it. */
+  get json(): string {
+    this.encoded ??= JSON.stringify(this.view);
+    return this.encoded;
+  }
+
+  /** A new view: its JSON is made again when next asked. */
+  setView(view: LiveVehicle | null): void {
+    this.view = view;
+    this.encoded = null;
+  }
 }
 
 /** Where a car was before a change: the viewers that may show it are found from there. */
@@ -113,7 +127,7 @@ export class LiveFleet {
     car.state = v.state;
     this.counts[car.state]++;
     car.version = v.version;
-    car.view = toLiveVehicle(v);
+    car.setView(toLiveVehicle(v));
     const cell = car.view
       ? cellKey(Math.floor(car.view.lat / CELL_DEG), Math.floor(car.view.lon / CELL_DEG))
       : null;
@@ -130,14 +144,14 @@ export class LiveFleet {
   }
 
   /** The cars inside the box (edges included) whose state is one of `states` (any when null). */
-  inBox(bbox: Bbox, states: ReadonlySet<VehicleState> | null): LiveVehicle[] {
-    const found: LiveVehicle[] = [];
+  inBox(bbox: Bbox, states: ReadonlySet<VehicleState> | null): LiveCar[] {
+    const found: LiveCar[] = [];
     const [west, south, east, north] = bbox;
     const rows = [Math.floor(south / CELL_DEG), Math.floor(north / CELL_DEG)];
     const cols = [Math.floor(west / CELL_DEG), Math.floor(east / CELL_DEG)];
     const collect = (car: LiveCar) => {
       const v = car.view;
-      if (v && inBbox(bbox, v.lat, v.lon) && (!states || states.has(car.state))) found.push(v);
+      if (v && inBbox(bbox, v.lat, v.lon) && (!states || states.has(car.state))) found.push(car);
     };
     // A box wider than the fleet's cells: walking every car is cheaper than every empty cell.
     if ((rows[1] - rows[0] + 1) * (cols[1] - cols[0] + 1) > this.cells.size) {

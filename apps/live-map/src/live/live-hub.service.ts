@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Namespace, Socket } from 'socket.io';
 import { LiveMapConfig } from '../config/live-map.config';
 import { Before, LiveCar, LiveFleet } from '../fleet/live-fleet';
+import { PreEncoded } from './live-parser';
 import { isRefusal, parseSubscription, SubscribeRefusal } from './subscription';
 import { Viewer, ViewerGrid } from './viewer';
 
@@ -59,22 +60,19 @@ export class LiveHub implements OnApplicationShutdown {
     if (isRefusal(subscription)) return subscription;
     const viewer = this.viewers.get(socket);
     if (!viewer) return { ok: true }; // disconnected meanwhile
-    const vehicles = this.fleet.inBox(subscription.bbox, subscription.states);
-    viewer.reset(subscription.bbox, subscription.states, vehicles);
+    const cars = this.fleet.inBox(subscription.bbox, subscription.states);
+    viewer.reset(subscription.bbox, subscription.states, cars);
     this.grid.place(viewer, subscription.bbox);
-    socket.emit('snapshot', { vehicles });
+    socket.emit('snapshot', encodeCars(cars));
     return { ok: true };
   }
 
   /** A car changed (it was at `before`): the viewers around either position hear of it. */
   changed(car: LiveCar, before: Before): void {
     const note = (viewer: Viewer) => {
-      if (viewer.note(car)) this.schedule(viewer);
+      if (viewer.note(car, before)) this.schedule(viewer);
     };
-    if (before.lat !== null && before.lon !== null) this.grid.around(before.lat, before.lon, note);
-    if (car.view && (car.view.lat !== before.lat || car.view.lon !== before.lon)) {
-      this.grid.around(car.view.lat, car.view.lon, note);
-    }
+    this.grid.around(before, car.view, note);
     this.grid.eachWide(note);
   }
 
@@ -100,8 +98,18 @@ export class LiveHub implements OnApplicationShutdown {
     const updates = viewer.takeUpdates();
     if (!updates) return;
     viewer.lastSentAtMs = Date.now();
-    socket.emit('updates', updates);
+    socket.emit('updates', encodeCars(updates.cars, updates.removed));
   }
+}
+
+/** `{vehicles, removed?}` from the cars' JSON made once per change (see LiveEncoder). */
+function encodeCars(cars: readonly LiveCar[], removed?: string[]): PreEncoded {
+  const vehicles = `[${cars.map((car) => car.json).join(',')}]`;
+  const value = { vehicles: cars.map((car) => car.view), ...(removed ? { removed } : {}) };
+  return new PreEncoded(
+    removed ? `{"vehicles":${vehicles},"removed":${JSON.stringify(removed)}}` : `{"vehicles":${vehicles}}`,
+    value,
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { LiveHub } from './live-hub.service';
+import { liveParser } from './live-parser';
 import { LiveErrorCode, SubscribeRefusal } from './subscription';
 
 /** Longest timer Node keeps (about 24.8 days). */
@@ -20,7 +21,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * `auth.token`), each socket disconnected when its token expires; `subscribe` answered through the
  * hub.
  */
-@WebSocketGateway({ namespace: '/live' })
+@WebSocketGateway({ namespace: '/live', parser: liveParser })
 export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly expiry = new Map<string, NodeJS.Timeout>();
 

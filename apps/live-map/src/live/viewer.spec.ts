@@ -39,13 +39,14 @@ describe('Viewer', () => {
     fleet.apply(view('a', 52.52, 13.4));
     const viewer = watch(fleet, MITTE);
     for (let i = 1; i <= 50; i++) {
-      fleet.apply(view('a', 52.52, 13.4 + i * 0.0001));
-      viewer.note(fleet.get('a')!);
+      const before = fleet.apply(view('a', 52.52, 13.4 + i * 0.0001))!;
+      viewer.note(fleet.get('a')!, before);
     }
     expect(viewer.pending.size).toBe(1);
     const updates = viewer.takeUpdates()!;
-    expect(updates.vehicles).toHaveLength(1);
-    expect(updates.vehicles[0].lon).toBeCloseTo(13.405, 6);
+    expect(updates.cars).toHaveLength(1);
+    expect(updates.cars[0].view!.lon).toBeCloseTo(13.405, 6);
+    expect(JSON.parse(updates.cars[0].json)).toEqual(updates.cars[0].view);
     expect(updates.removed).toEqual([]);
     expect(viewer.takeUpdates()).toBeNull();
   });
@@ -57,12 +58,16 @@ describe('Viewer', () => {
     fleet.apply(view('c', 52.6, 13.6));
     const viewer = watch(fleet, MITTE, ['available']);
     expect([...viewer.shown].sort()).toEqual(['a', 'b']);
-    fleet.apply(view('a', 52.6, 13.6)); // leaves
-    fleet.apply(view('b', 52.52, 13.41, 'reserved')); // stops matching
-    fleet.apply(view('c', 52.52, 13.39)); // enters
-    for (const id of ['a', 'b', 'c']) viewer.note(fleet.get(id)!);
+    const moves = [
+      view('a', 52.6, 13.6), // leaves
+      view('b', 52.52, 13.41, 'reserved'), // stops matching
+      view('c', 52.52, 13.39), // enters
+    ];
+    for (const v of moves) expect(viewer.note(fleet.get(v.id)!, fleet.apply(v)!)).toBe(true);
+    // A car that left, moving further away while its removal is pending, needs no new note.
+    expect(viewer.note(fleet.get('a')!, fleet.apply(view('a', 52.61, 13.6))!)).toBe(false);
     const updates = viewer.takeUpdates()!;
-    expect(updates.vehicles.map((v) => v.id)).toEqual(['c']);
+    expect(updates.cars.map((car) => car.id)).toEqual(['c']);
     expect(updates.removed.sort()).toEqual(['a', 'b']);
     expect([...viewer.shown]).toEqual(['c']);
   });
@@ -71,8 +76,8 @@ describe('Viewer', () => {
     const fleet = new LiveFleet();
     fleet.apply(view('far', 52.6, 13.6));
     const viewer = watch(fleet, MITTE);
-    fleet.apply(view('far', 52.61, 13.6));
-    expect(viewer.note(fleet.get('far')!)).toBe(false);
+    const before = fleet.apply(view('far', 52.61, 13.6))!;
+    expect(viewer.note(fleet.get('far')!, before)).toBe(false);
     expect(viewer.takeUpdates()).toBeNull();
   });
 });
@@ -88,7 +93,7 @@ describe('ViewerGrid', () => {
     grid.place(world, [-180, -90, 180, 90]);
     const around = (lat: number, lon: number) => {
       const seen: string[] = [];
-      grid.around(lat, lon, (v) => seen.push(v.id));
+      grid.around({ lat, lon }, null, (v) => seen.push(v.id));
       return seen;
     };
     expect(around(52.52, 13.4)).toEqual(['mitte']);
@@ -102,5 +107,14 @@ describe('ViewerGrid', () => {
     expect(around(52.53, 13.2).sort()).toEqual(['mitte', 'spandau']);
     grid.remove(spandau);
     expect(around(52.53, 13.2)).toEqual(['mitte']);
+    // A car moving from Spandau to Mitte: the viewers of both places, each cell once.
+    grid.place(spandau, [13.15, 52.5, 13.25, 52.56]);
+    grid.place(mitte, MITTE);
+    const both: string[] = [];
+    grid.around({ lat: 52.53, lon: 13.2 }, { lat: 52.52, lon: 13.4 }, (v) => both.push(v.id));
+    expect(both.sort()).toEqual(['mitte', 'spandau']);
+    const same: string[] = [];
+    grid.around({ lat: 52.52, lon: 13.4 }, { lat: 52.52001, lon: 13.40001 }, (v) => same.push(v.id));
+    expect(same).toEqual(['mitte']);
   });
 });

@@ -1,8 +1,8 @@
 import type { VehicleState } from '@fleet/domain';
-import { Bbox, inBbox, LiveCar, LiveVehicle } from '../fleet/live-fleet';
+import { Bbox, Before, inBbox, LiveCar } from '../fleet/live-fleet';
 
 export interface Updates {
-  vehicles: LiveVehicle[];
+  cars: LiveCar[];
   removed: string[];
 }
 
@@ -33,20 +33,31 @@ export class Viewer {
     );
   }
 
-  /** Notes a changed car if the client holds it or may now see it; true when noted. */
-  note(car: LiveCar): boolean {
-    if (!this.shown.has(car.id) && !this.matches(car)) return false;
+  /**
+   * Notes a changed car (it was at `before`) if the client may now see it or holds it; true when
+   * noted. A car the client holds and that is not pending yet has not moved since it was sent, so it
+   * was inside the viewport before this change: the numeric test spares most viewers near a change
+   * the lookup by id.
+   */
+  note(car: LiveCar, before: Before): boolean {
+    const heldBefore =
+      before.lat !== null &&
+      before.lon !== null &&
+      this.bbox !== null &&
+      inBbox(this.bbox, before.lat, before.lon) &&
+      this.shown.has(car.id);
+    if (!heldBefore && !this.matches(car)) return false;
     this.pending.set(car.id, car);
     return true;
   }
 
   /** A new viewport (and filter): the client gets these cars as its snapshot; nothing is pending. */
-  reset(bbox: Bbox, states: ReadonlySet<VehicleState> | null, snapshot: readonly LiveVehicle[]): void {
+  reset(bbox: Bbox, states: ReadonlySet<VehicleState> | null, snapshot: readonly LiveCar[]): void {
     this.bbox = bbox;
     this.states = states;
     this.pending.clear();
     this.shown.clear();
-    for (const v of snapshot) this.shown.add(v.id);
+    for (const car of snapshot) this.shown.add(car.id);
   }
 
   /**
@@ -54,25 +65,28 @@ export class Viewer {
    * latest state) and those it holds that left the viewport or the filter; null when nothing did.
    */
   takeUpdates(): Updates | null {
-    const vehicles: LiveVehicle[] = [];
+    const cars: LiveCar[] = [];
     const removed: string[] = [];
     for (const car of this.pending.values()) {
       if (this.matches(car)) {
-        vehicles.push(car.view!);
+        cars.push(car);
         this.shown.add(car.id);
       } else if (this.shown.delete(car.id)) {
         removed.push(car.id);
       }
     }
     this.pending.clear();
-    return vehicles.length || removed.length ? { vehicles, removed } : null;
+    return cars.length || removed.length ? { cars, removed } : null;
   }
 }
 
-/** Grid cell size of the viewer index, degrees (about 2.2 x 1.4 km at 52 N). */
-const CELL_DEG = 0.02;
-/** Viewports over more cells than this (a country, the world) are checked for every change. */
-const MAX_CELLS = 400;
+/**
+ * Grid cell size of the viewer index, degrees (about 1.1 x 0.7 km at 52 N): a street-level viewport
+ * covers a few cells, and each change is checked against the few dozen viewers of its cell.
+ */
+const CELL_DEG = 0.01;
+/** Viewports over more cells than this (a whole region, the world) are checked for every change. */
+const MAX_CELLS = 1600;
 const COLS = Math.ceil(360 / CELL_DEG) + 2;
 const ROWS = Math.ceil(180 / CELL_DEG) + 2;
 const cellKey = (row: number, col: number) => (row + ROWS / 2) * COLS + (col + COLS / 2);
@@ -125,9 +139,19 @@ export class ViewerGrid {
     }
   }
 
-  /** Calls `visit` for each viewer whose viewport may hold a point (maybe twice for two points). */
-  around(lat: number, lon: number, visit: (viewer: Viewer) => void): void {
-    this.cells.get(cellOf(lat, lon))?.forEach(visit);
+  /**
+   * Calls `visit` for each viewer whose viewport may hold either point (a car's old and new position;
+   * a viewer may be visited twice, when its viewport spans both cells).
+   */
+  around(
+    a: { lat: number | null; lon: number | null },
+    b: { lat: number; lon: number } | null,
+    visit: (viewer: Viewer) => void,
+  ): void {
+    const cellA = a.lat === null || a.lon === null ? null : cellOf(a.lat, a.lon);
+    const cellB = b === null ? null : cellOf(b.lat, b.lon);
+    if (cellA !== null) this.cells.get(cellA)?.forEach(visit);
+    if (cellB !== null && cellB !== cellA) this.cells.get(cellB)?.forEach(visit);
   }
 
   /** Calls `visit` for each viewer with a viewport too wide for the grid. */
