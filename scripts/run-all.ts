@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
+import { DEMO_DRIVER } from './demo-accounts';
 
 const SERVICES = [
   { name: 'telemetry-gateway', portVar: 'GATEWAY_PORT', port: 3002 },
@@ -16,6 +17,17 @@ const SERVICES = [
 
 const children: ChildProcess[] = [];
 let stopping = false;
+
+/** The demo city and its simulated fleet: on unless FLEET_DEMO says otherwise or in production. */
+function demoOn(env: NodeJS.ProcessEnv): boolean {
+  const flag = (env.FLEET_DEMO ?? '').toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(flag)) return true;
+  if (['0', 'false', 'off', 'no'].includes(flag)) return false;
+  return env.NODE_ENV !== 'production';
+}
+
+/** The demo's 25 simulated drivers all call from this machine: lift the per-address limits for them. */
+const DEMO_BOOKING_ENV = { THROTTLE_AUTH_PER_MIN: '600', THROTTLE_WRITES_PER_MIN: '3000' };
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -51,7 +63,8 @@ function stopAll(code: number): void {
 }
 
 async function main(): Promise<void> {
-  const env = process.env;
+  const demo = demoOn(process.env);
+  const env = demo ? { ...DEMO_BOOKING_ENV, ...process.env } : process.env;
   if (!env.MQTT_URL) {
     const mqttPort = Number(env.MQTT_PORT ?? 1883);
     if (!(await portFree(mqttPort))) {
@@ -84,6 +97,27 @@ async function main(): Promise<void> {
     });
     await waitHealthy(port, child);
   }
+  if (demo) {
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        resolve(__dirname, 'demo.ts'),
+      ],
+      { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    children.push(child);
+    child.once('exit', (code) => {
+      if (!stopping) console.error(`[fleet] the demo fleet stopped (code ${code}); the services go on`);
+    });
+    await new Promise<void>((ready, fail) => {
+      child.once('message', () => ready());
+      child.once('exit', () => fail(new Error('the demo fleet did not start')));
+    });
+  }
   const host = 'http://localhost';
   console.log(
     [
@@ -93,6 +127,14 @@ async function main(): Promise<void> {
       `  live map        ${host}:${env.LIVE_MAP_PORT ?? 3001}/`,
       `  gateway         ${host}:${env.GATEWAY_PORT ?? 3002}/health  (metrics: /metrics)`,
       `  MQTT            ${env.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT ?? 1883} (embedded broker)`}`,
+      '',
+      `  operator login  ${env.FLEET_OPERATOR_EMAIL ?? 'operator@fleet.local'} / ${env.FLEET_OPERATOR_PASSWORD ? '(FLEET_OPERATOR_PASSWORD)' : 'operator-password'}`,
+      ...(demo
+        ? [
+            `  demo driver     ${DEMO_DRIVER.email} / ${DEMO_DRIVER.password}`,
+            '  demo fleet      Berlin inside the Ringbahn: cars reporting, simulated drivers booking (FLEET_DEMO=0 turns it off)',
+          ]
+        : []),
       '',
     ].join('\n'),
   );

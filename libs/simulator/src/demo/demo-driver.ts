@@ -1,0 +1,144 @@
+import type { DemoCar } from './demo-car';
+import type { DemoCity } from './demo-city';
+
+export interface DriverLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A simulated driver using the booking API as the app does: looks for a car nearby, reserves it,
+ * starts the trip (the car unlocks), drives it somewhere in the city (sometimes with a stopover),
+ * parks it legally and ends the trip (the car locks; the trip is priced). Then waits and starts over.
+ */
+export class DemoDriver {
+  private token = '';
+  private stopped = false;
+  trips = 0;
+
+  constructor(
+    readonly email: string,
+    private readonly password: string,
+    private readonly api: string,
+    private readonly city: DemoCity,
+    private readonly cars: ReadonlyMap<string, DemoCar>,
+    private readonly random: () => number,
+    private readonly log: DriverLog,
+  ) {}
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Registers (once) and logs in, then books and drives until stopped. */
+  async run(firstPauseMs: number): Promise<void> {
+    await this.call('POST', '/auth/register', {
+      email: this.email,
+      password: this.password,
+      name: this.email.split('@')[0],
+    });
+    const login = await this.call('POST', '/auth/login', { email: this.email, password: this.password });
+    if (login.status !== 200) throw new Error(`${this.email} cannot log in: ${JSON.stringify(login.body)}`);
+    this.token = String(login.body.accessToken);
+    await this.finishLeftovers();
+    await sleep(firstPauseMs);
+    while (!this.stopped) {
+      try {
+        await this.oneTrip();
+      } catch (err) {
+        this.log.warn(`${this.email}: ${(err as Error).message}`);
+      }
+      await sleep(10_000 + this.random() * 50_000);
+    }
+  }
+
+  private async oneTrip(): Promise<void> {
+    const here = this.city.randomSpot(this.random);
+    const nearby = await this.call(
+      'GET',
+      `/vehicles/nearby?lat=${here.lat}&lon=${here.lon}&radius=2000&limit=5`,
+    );
+    const candidates = ((nearby.body.vehicles as { id: string }[] | undefined) ?? []).filter((v) =>
+      this.cars.has(v.id),
+    );
+    if (candidates.length === 0) return;
+    const vehicleId = candidates[Math.floor(this.random() * candidates.length)].id;
+    const reservation = await this.call('POST', '/reservations', { vehicleId });
+    if (reservation.status !== 201) return; // someone was quicker
+    await sleep(5_000 + this.random() * 15_000); // walking to the car
+    const trip = await this.call('POST', '/trips', { reservationId: reservation.body.id });
+    if (trip.status !== 201) {
+      await this.call('DELETE', `/reservations/${String(reservation.body.id)}`);
+      throw new Error(`cannot start a trip in ${vehicleId}: ${trip.status} ${String(trip.body.code)}`);
+    }
+    const tripId = String(trip.body.id);
+    const car = this.cars.get(vehicleId)!;
+    if (this.random() < 0.3) {
+      // A stopover: park, lock, shop, unlock and go on.
+      await car.drive(this.city.randomSpot(this.random));
+      await car.park();
+      await this.call('POST', `/trips/${tripId}/park`);
+      await sleep(10_000 + this.random() * 20_000);
+      await this.call('POST', `/trips/${tripId}/resume`);
+    }
+    await car.drive(this.city.randomSpot(this.random));
+    await car.park();
+    await this.endTrip(tripId, car);
+  }
+
+  /** Ends the trip where the car stands, or a little further on when the spot is refused. */
+  private async endTrip(tripId: string, car: DemoCar): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const end = await this.call('POST', `/trips/${tripId}/end`);
+      if (end.status === 200) {
+        this.trips++;
+        const price = end.body.price as { totalCents: number; currency: string } | undefined;
+        this.log.info(
+          `${this.email} drove ${car.id} ${Math.round(Number(end.body.distanceM ?? 0))} m: ${price ? `${(price.totalCents / 100).toFixed(2)} ${price.currency}` : 'no price'}`,
+        );
+        return;
+      }
+      // Not a legal spot, or the fix not fresh yet: move on a little and try again.
+      await sleep(3_000);
+      if (end.status === 422 && end.body.code !== 'STALE_POSITION') {
+        await car.drive(this.city.randomSpot(this.random));
+        await car.park();
+      }
+    }
+    throw new Error(`could not end trip ${tripId} in ${car.id}`);
+  }
+
+  /** Trips a previous run of the demo left open (it was stopped mid-trip): park and end them. */
+  private async finishLeftovers(): Promise<void> {
+    const mine = await this.call('GET', '/me/trips');
+    const open = (
+      (mine.body.trips as { id: string; vehicleId: string; status: string }[] | undefined) ?? []
+    ).filter((t) => t.status !== 'completed');
+    for (const trip of open) {
+      const car = this.cars.get(trip.vehicleId);
+      if (!car) continue;
+      await car.park();
+      await this.endTrip(trip.id, car).catch((err: Error) => this.log.warn(err.message));
+    }
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const res = await fetch(`${this.api}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+}
