@@ -8,7 +8,7 @@
  * services; DEMO_CARS (500), DEMO_DRIVERS (25), DEMO_PARKED_REPORT_S (60; real cars: 1800).
  */
 import { brokerUrl, CommonConfig, loadConfig } from '@fleet/config';
-import { DemoCity, DemoFleet, demoVehicles, knownPositions, seedDemoCity } from '@fleet/simulator';
+import { DemoCity, DemoFleet, demoVehicles, knownCars, seedDemoCity } from '@fleet/simulator';
 import { IsInt, Max, Min } from 'class-validator';
 import { Client } from 'pg';
 import { DEMO_DRIVER } from './demo-accounts';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: config.DATABASE_URL, application_name: 'fleet-demo' });
   await db.connect();
   const added = await seedDemoCity(db, city, vehicles);
-  const positions = await knownPositions(
+  const known = await knownCars(
     db,
     vehicles.map((v) => v.id),
   );
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const stop = () => void fleet.stop().finally(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await fleet.start(vehicles, positions);
+  await fleet.start(vehicles, known);
   // A driver account for a person trying the API (the simulated drivers have their own).
   await fetch(`http://127.0.0.1:${config.BOOKING_PORT}/api/v1/auth/register`, {
     method: 'POST',

@@ -34,6 +34,8 @@ export interface SimulatedCarOptions {
   commands?: CommandBehaviour;
   /** Report a sample after carrying out unlock or lock, as telematics boxes do (default true). */
   reportAfterCommand?: boolean;
+  /** The first `seq` (default 0): a box keeps counting across restarts, or its samples are duplicates. */
+  firstSeq?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export class SimulatedCar {
     this.lon = options.lon;
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     this.commandBehaviour = options.commands ?? 'obey';
+    this.seq = options.firstSeq ?? 0;
   }
 
   topic(channel: 'telemetry' | 'status' | 'commands' | 'command-results'): string {

@@ -30,6 +30,16 @@ describe('the demo city (Berlin inside the Ringbahn)', () => {
       expect(route[route.length - 1]).toEqual(b);
       for (const corner of route) expect(city.inArea(corner)).toBe(true);
     }
+    // A trip's destination: a parking spot at city-trip distance.
+    let inRange = 0;
+    for (let i = 0; i < 100; i++) {
+      const from = city.randomSpot(random);
+      const to = city.spotNear(from, 500, 3000, random);
+      expect(city.parkable(to)).toBe(true);
+      const d = flatDistanceM(from, to);
+      if (d >= 499 && d <= 3001) inRange++;
+    }
+    expect(inRange).toBe(100);
     // Alexanderplatz is a no-parking zone inside the area.
     expect(city.inArea({ lat: 52.522, lon: 13.413 })).toBe(true);
     expect(city.parkable({ lat: 52.522, lon: 13.413 })).toBe(false);

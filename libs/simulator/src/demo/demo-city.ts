@@ -96,6 +96,20 @@ export class DemoCity {
     }
   }
 
+  /** A random parking spot between `minM` and `maxM` from `p` (any spot if none is found nearby). */
+  spotNear(p: LatLon, minM: number, maxM: number, random: () => number): LatLon {
+    for (let i = 0; i < 200; i++) {
+      const d = minM + random() * (maxM - minM);
+      const angle = random() * 2 * Math.PI;
+      const q = {
+        lat: p.lat + (d * Math.cos(angle)) / METRES_PER_DEGREE_LAT,
+        lon: p.lon + (d * Math.sin(angle)) / (METRES_PER_DEGREE_LAT * Math.cos((p.lat * Math.PI) / 180)),
+      };
+      if (this.parkable(q)) return q;
+    }
+    return this.randomSpot(random);
+  }
+
   /**
    * A street-like route from `from` to `to`: legs along the compass axes (one corner, or two for a
    * longer trip), with every corner inside the business area; a straight line when no such corner is.

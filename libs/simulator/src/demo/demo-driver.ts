@@ -82,15 +82,20 @@ export class DemoDriver {
     const car = this.cars.get(vehicleId)!;
     if (this.random() < 0.3) {
       // A stopover: park, lock, shop, unlock and go on.
-      await car.drive(this.city.randomSpot(this.random));
+      await car.drive(this.destination(car));
       await car.park();
       await this.call('POST', `/trips/${tripId}/park`);
       await sleep(10_000 + this.random() * 20_000);
       await this.call('POST', `/trips/${tripId}/resume`);
     }
-    await car.drive(this.city.randomSpot(this.random));
+    await car.drive(this.destination(car));
     await car.park();
     await this.endTrip(tripId, car);
+  }
+
+  /** Somewhere 0.5 to 3 km away: a city trip of a few minutes. */
+  private destination(car: DemoCar) {
+    return this.city.spotNear(car.position, 500, 3000, this.random);
   }
 
   /** Ends the trip where the car stands, or a little further on when the spot is refused. */
@@ -105,12 +110,13 @@ export class DemoDriver {
         );
         return;
       }
-      // Not a legal spot, or the fix not fresh yet: move on a little and try again.
-      await sleep(3_000);
-      if (end.status === 422 && end.body.code !== 'STALE_POSITION') {
-        await car.drive(this.city.randomSpot(this.random));
+      // Not a legal spot: move on a little. Otherwise (the parked report not stored yet, the car
+      // still answering): wait and try again.
+      if (end.body.code === 'OUTSIDE_BUSINESS_AREA' || end.body.code === 'IN_NO_PARKING_ZONE') {
+        await car.drive(this.city.spotNear(car.position, 100, 400, this.random));
         await car.park();
       }
+      await sleep(2_000);
     }
     throw new Error(`could not end trip ${tripId} in ${car.id}`);
   }

@@ -2,7 +2,7 @@ import { SimulatedCar } from '../simulated-car';
 import { DemoCar, DemoCarTiming } from './demo-car';
 import { DemoCity, LatLon } from './demo-city';
 import { DemoDriver, DriverLog } from './demo-driver';
-import type { DemoVehicle } from './seed';
+import type { DemoVehicle, KnownCar } from './seed';
 
 export interface DemoFleetOptions {
   brokerUrl: string;
@@ -43,10 +43,14 @@ export class DemoFleet {
     this.random = seededRandom(options.seed);
   }
 
-  /** Connects every car (at `at`, or a random parking spot), a few at a time, then starts the drivers. */
-  async start(vehicles: readonly DemoVehicle[], at: ReadonlyMap<string, LatLon>): Promise<void> {
+  /**
+   * Connects every car (where it was last known, or at a random parking spot), a few at a time, then
+   * starts the drivers.
+   */
+  async start(vehicles: readonly DemoVehicle[], known: ReadonlyMap<string, KnownCar>): Promise<void> {
     for (const v of vehicles) {
-      const p = at.get(v.id) ?? this.city.randomSpot(this.random);
+      const last = known.get(v.id);
+      const p: LatLon = last ?? this.city.randomSpot(this.random);
       const car = new SimulatedCar({
         url: this.options.brokerUrl,
         topicPrefix: this.options.topicPrefix,
@@ -54,8 +58,9 @@ export class DemoFleet {
         lat: p.lat,
         lon: p.lon,
         propulsion: v.propulsion,
+        firstSeq: last?.seq === null || last?.seq === undefined ? 0 : last.seq + 1,
       });
-      car.energyPct = 30 + Math.round(this.random() * 70);
+      car.energyPct = last?.energyPct ?? 30 + Math.round(this.random() * 70);
       car.odometerKm = 5_000 + Math.round(this.random() * 60_000);
       this.cars.set(
         v.id,

@@ -58,15 +58,33 @@ export async function seedDemoCity(
   return { zonesAdded, vehiclesAdded: rowCount ?? 0 };
 }
 
-/** The last known positions of these cars (a restarted demo goes on where its cars stood). */
-export async function knownPositions(
-  db: Client,
-  ids: readonly string[],
-): Promise<Map<string, { lat: number; lon: number }>> {
-  const { rows } = await db.query<{ id: string; lat: number; lon: number }>(
-    `SELECT vehicle_id AS id, ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon
+/** What a car's box remembers across a restart of the demo. */
+export interface KnownCar {
+  lat: number;
+  lon: number;
+  /** The last `seq` the platform stored (the box goes on counting from it). */
+  seq: number | null;
+  energyPct: number | null;
+}
+
+/** The last known state of these cars: a restarted demo goes on where its cars stood. */
+export async function knownCars(db: Client, ids: readonly string[]): Promise<Map<string, KnownCar>> {
+  const { rows } = await db.query<{
+    id: string;
+    lat: number;
+    lon: number;
+    seq: string | null;
+    energy: number | null;
+  }>(
+    `SELECT vehicle_id AS id, ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon, seq,
+            coalesce(battery_pct, fuel_pct) AS energy
        FROM vehicle_state WHERE vehicle_id = ANY($1) AND position IS NOT NULL`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { lat: r.lat, lon: r.lon }]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { lat: r.lat, lon: r.lon, seq: r.seq === null ? null : Number(r.seq), energyPct: r.energy },
+    ]),
+  );
 }
