@@ -8,8 +8,15 @@
  * services; DEMO_CARS (500), DEMO_DRIVERS (25), DEMO_PARKED_REPORT_S (60; real cars: 1800).
  */
 import { brokerUrl, CommonConfig, loadConfig } from '@fleet/config';
-import { DemoCity, DemoFleet, demoVehicles, knownCars, seedDemoCity } from '@fleet/simulator';
-import { IsInt, Max, Min } from 'class-validator';
+import {
+  DemoCity,
+  DemoFleet,
+  demoVehicles,
+  knownCars,
+  seedDemoVehicles,
+  seedDemoZones,
+} from '@fleet/simulator';
+import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Client } from 'pg';
 import { DEMO_DRIVER } from './demo-accounts';
 
@@ -31,6 +38,26 @@ class DemoConfig extends CommonConfig {
 
   @IsInt()
   BOOKING_PORT = 3000;
+
+  /** The operator the demo adds its zones as (booking's first operator). */
+  @IsString()
+  FLEET_OPERATOR_EMAIL = 'operator@fleet.local';
+
+  @IsString()
+  FLEET_OPERATOR_PASSWORD = 'operator-password';
+}
+
+async function operatorToken(bookingUrl: string): Promise<string> {
+  const config = loadConfig(DemoConfig);
+  const res = await fetch(`${bookingUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: config.FLEET_OPERATOR_EMAIL, password: config.FLEET_OPERATOR_PASSWORD }),
+  });
+  const body = (await res.json()) as { accessToken?: string };
+  if (!body.accessToken)
+    throw new Error(`the operator cannot log in to add the demo zones (HTTP ${res.status})`);
+  return body.accessToken;
 }
 
 const log = {
@@ -44,19 +71,21 @@ async function main(): Promise<void> {
   const vehicles = demoVehicles(config.DEMO_CARS);
   const db = new Client({ connectionString: config.DATABASE_URL, application_name: 'fleet-demo' });
   await db.connect();
-  const added = await seedDemoCity(db, city, vehicles);
+  const bookingUrl = `http://127.0.0.1:${config.BOOKING_PORT}`;
+  const zonesAdded = await seedDemoZones(bookingUrl, await operatorToken(bookingUrl), city);
+  const vehiclesAdded = await seedDemoVehicles(db, vehicles);
   const known = await knownCars(
     db,
     vehicles.map((v) => v.id),
   );
   await db.end();
   log.info(
-    `${city.name}: ${city.zones.length} zones (${added.zonesAdded} new), ${vehicles.length} cars (${added.vehiclesAdded} new)`,
+    `${city.name}: ${city.zones.length} zones (${zonesAdded} new), ${vehicles.length} cars (${vehiclesAdded} new)`,
   );
   const fleet = new DemoFleet(city, {
     brokerUrl: brokerUrl(config),
     topicPrefix: config.MQTT_TOPIC_PREFIX,
-    bookingUrl: `http://127.0.0.1:${config.BOOKING_PORT}`,
+    bookingUrl,
     drivers: config.DEMO_DRIVERS,
     timing: {
       parkedReportMs: config.DEMO_PARKED_REPORT_S * 1000,
@@ -74,7 +103,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   await fleet.start(vehicles, known);
   // A driver account for a person trying the API (the simulated drivers have their own).
-  await fetch(`http://127.0.0.1:${config.BOOKING_PORT}/api/v1/auth/register`, {
+  await fetch(`${bookingUrl}/api/v1/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: DEMO_DRIVER.email, password: DEMO_DRIVER.password, name: 'Demo driver' }),

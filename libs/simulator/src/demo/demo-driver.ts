@@ -72,7 +72,7 @@ export class DemoDriver {
     const vehicleId = candidates[Math.floor(this.random() * candidates.length)].id;
     const reservation = await this.call('POST', '/reservations', { vehicleId });
     if (reservation.status !== 201) return; // someone was quicker
-    await sleep(5_000 + this.random() * 15_000); // walking to the car
+    await sleep(3_000 + this.random() * 10_000); // walking to the car
     const trip = await this.call('POST', '/trips', { reservationId: reservation.body.id });
     if (trip.status !== 201) {
       await this.call('DELETE', `/reservations/${String(reservation.body.id)}`);

@@ -81,7 +81,8 @@ export class DemoFleet {
         this.options.log,
       );
       this.drivers.push(driver);
-      void driver.run(this.random() * 20_000).catch((err: Error) => this.options.log.warn(err.message));
+      // The first drivers set off within seconds, so that a new demo shows trips at once.
+      void driver.run(this.random() * 8_000).catch((err: Error) => this.options.log.warn(err.message));
     }
   }
 

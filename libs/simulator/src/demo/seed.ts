@@ -24,25 +24,8 @@ export function demoVehicles(count: number): DemoVehicle[] {
   });
 }
 
-/**
- * Seeds the demo city: its zones (by name: an existing zone of the same name and kind is kept) and its
- * cars (by id: existing ones are kept). Safe to run at every start. Returns what it added.
- */
-export async function seedDemoCity(
-  db: Client,
-  city: DemoCity,
-  vehicles: readonly DemoVehicle[],
-): Promise<{ zonesAdded: number; vehiclesAdded: number }> {
-  let zonesAdded = 0;
-  for (const zone of city.zones) {
-    const { rowCount } = await db.query(
-      `INSERT INTO zones (name, kind, geometry)
-       SELECT $1, $2, ST_Multi(ST_GeomFromGeoJSON($3))::geography
-        WHERE NOT EXISTS (SELECT 1 FROM zones WHERE name = $1 AND kind = $2)`,
-      [zone.name, zone.kind, JSON.stringify(zone.geometry)],
-    );
-    zonesAdded += rowCount ?? 0;
-  }
+/** Adds the demo cars (by id: existing ones are kept). Safe to run at every start; returns how many were new. */
+export async function seedDemoVehicles(db: Client, vehicles: readonly DemoVehicle[]): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO vehicles (id, plate, model, propulsion, vehicle_type_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
@@ -55,7 +38,36 @@ export async function seedDemoCity(
       vehicles.map((v) => v.vehicleTypeId),
     ],
   );
-  return { zonesAdded, vehiclesAdded: rowCount ?? 0 };
+  return rowCount ?? 0;
+}
+
+/**
+ * Adds the demo city's zones through the booking API as an operator (validated as any operator's,
+ * and every booking process sees them: the one that takes the write at once, the others at their
+ * next resync). A zone of the same name and kind is kept. Returns how many were new.
+ */
+export async function seedDemoZones(
+  bookingUrl: string,
+  operatorToken: string,
+  city: DemoCity,
+): Promise<number> {
+  const headers = { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' };
+  const listed = await fetch(`${bookingUrl}/api/v1/zones`, { headers });
+  if (!listed.ok) throw new Error(`GET /zones answered ${listed.status}`);
+  const { zones } = (await listed.json()) as { zones: { name: string; kind: string }[] };
+  let added = 0;
+  for (const zone of city.zones) {
+    if (zones.some((z) => z.name === zone.name && z.kind === zone.kind)) continue;
+    const res = await fetch(`${bookingUrl}/api/v1/zones`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: zone.name, kind: zone.kind, geometry: zone.geometry }),
+    });
+    if (res.status !== 201)
+      throw new Error(`POST /zones ${zone.name} answered ${res.status}: ${await res.text()}`);
+    added++;
+  }
+  return added;
 }
 
 /** What a car's box remembers across a restart of the demo. */
