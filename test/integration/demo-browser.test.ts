@@ -130,7 +130,7 @@ describe('the demo on the live map (services, demo fleet and drivers, headless C
     await page.waitForFunction(
       ([sel, x, y]) => {
         const r = document.querySelector(sel as string)?.getBoundingClientRect();
-        return !!r && (Math.abs(r.x - (x as number)) >= 1 || Math.abs(r.y - (y as number)) >= 1);
+        return !!r && (Math.abs(r.x - x) >= 1 || Math.abs(r.y - y) >= 1);
       },
       [`[data-vehicle-id="${id}"]`, before.x, before.y] as const,
       { timeout: 20_000 },
