@@ -12,6 +12,20 @@ export interface DemoCarTiming {
   /** Chance per minute of losing the connection (the broker sends the will), and how long. */
   dropChancePerMin: number;
   offlineMs: [number, number];
+  /** Fault mode (tests): chance per report of also sending a faulty message (see FaultCounts). */
+  faultChance?: number;
+}
+
+/**
+ * What the fault mode sent: duplicates (a sample twice) and out-of-order samples (an older one after
+ * a newer) are valid and absorbed; jumps (a fix 50 km away a moment later) and garbage (not JSON, or
+ * breaking the contract) are bad and belong in quarantine.
+ */
+export interface FaultCounts {
+  duplicates: number;
+  outOfOrder: number;
+  jumps: number;
+  garbage: number;
 }
 
 /** Energy used per kilometre, % of the tank or battery. */
@@ -32,6 +46,8 @@ export class DemoCar {
   private offline = false;
   private lastMoveAt = Date.now();
   private stopped = false;
+  private heldBack: WireSample | null = null;
+  readonly faults: FaultCounts = { duplicates: 0, outOfOrder: 0, jumps: 0, garbage: 0 };
 
   constructor(
     readonly car: SimulatedCar,
@@ -162,7 +178,37 @@ export class DemoCar {
       return;
     }
     await this.flushTunnel();
-    await this.car.publishSample();
+    const sample = await this.car.publishSample();
+    if (this.random() < (this.timing.faultChance ?? 0)) await this.fault(sample);
+  }
+
+  /** Fault mode: one faulty message after a good sample. */
+  private async fault(good: WireSample): Promise<void> {
+    const kind = Math.floor(this.random() * 4);
+    if (kind === 0) {
+      await this.car.publishRaw(JSON.stringify(good));
+      this.faults.duplicates++;
+    } else if (kind === 1) {
+      // Held back from the last fault of this kind, sent now: older than what the car reported since.
+      if (this.heldBack) {
+        await this.car.publishRaw(JSON.stringify(this.heldBack));
+        this.faults.outOfOrder++;
+      }
+      this.heldBack = this.car.sample({ ts: Date.now() - 1000 });
+    } else if (kind === 2) {
+      await this.car.publishRaw(
+        JSON.stringify(this.car.sample({ ts: Number(good.ts) + 1, lat: good.lat + 0.45 })),
+      );
+      this.faults.jumps++;
+    } else {
+      const garbage = [
+        '{"ts": 17',
+        'not json at all',
+        JSON.stringify({ ...good, lat: 'north', seq: undefined }),
+      ];
+      await this.car.publishRaw(garbage[Math.floor(this.random() * garbage.length)]);
+      this.faults.garbage++;
+    }
   }
 
   private async flushTunnel(): Promise<void> {
