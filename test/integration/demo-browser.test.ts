@@ -9,17 +9,16 @@ import {
   TestDatabase,
 } from '@fleet/testing';
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DemoCity, seedDemoZones } from '@fleet/simulator';
 import { Browser, chromium, Page } from 'playwright-core';
+import { startBooking, startGateway, TEST_OPERATOR } from './platform';
 
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(ROOT, '.tmp/artifacts');
 const CARS = 60;
-const OPERATOR = { FLEET_OPERATOR_EMAIL: 'ops@fleet.test', FLEET_OPERATOR_PASSWORD: 'ops-password' };
 
 /**
  * The demo as someone who just ran `npm start` sees it: the services, then scripts/demo.ts (seeding
@@ -42,17 +41,8 @@ describe('the demo on the live map (services, demo fleet and drivers, headless C
     db = await createTestDatabase();
     broker = await startMosquitto();
     const common = { DATABASE_URL: db.url, MQTT_URL: broker.url };
-    const gateway = await startService('telemetry-gateway', await freePort(), {
-      ...common,
-      GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
-    });
-    const booking = await startService('booking', await freePort(), {
-      ...common,
-      ...OPERATOR,
-      PASSWORD_SCRYPT_LOG_N: '10',
-      THROTTLE_AUTH_PER_MIN: '600',
-      THROTTLE_WRITES_PER_MIN: '3000',
-    });
+    const gateway = await startGateway(common);
+    const booking = await startBooking(common);
     const liveMap = await startService('live-map', await freePort(), {
       ...common,
       LIVE_MAP_BOOKING_URL: booking.baseUrl,
@@ -75,7 +65,8 @@ describe('the demo on the live map (services, demo fleet and drivers, headless C
         env: {
           ...process.env,
           ...common,
-          ...OPERATOR,
+          FLEET_OPERATOR_EMAIL: TEST_OPERATOR.email,
+          FLEET_OPERATOR_PASSWORD: TEST_OPERATOR.password,
           BOOKING_PORT: String(booking.port),
           DEMO_CARS: String(CARS),
           DEMO_DRIVERS: '10',
@@ -106,8 +97,8 @@ describe('the demo on the live map (services, demo fleet and drivers, headless C
 
   it('shows every car, a trip happening and the car moving, within 60 s of the fleet starting', async () => {
     await page.goto(liveMapUrl);
-    await page.fill('input[name=email]', 'ops@fleet.test');
-    await page.fill('input[name=password]', 'ops-password');
+    await page.fill('input[name=email]', TEST_OPERATOR.email);
+    await page.fill('input[name=password]', TEST_OPERATOR.password);
     await page.click('button[type=submit]');
 
     // Every car of the demo is counted (stats) and the business area is on the map.
@@ -148,8 +139,8 @@ describe('the demo on the live map (services, demo fleet and drivers, headless C
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        email: OPERATOR.FLEET_OPERATOR_EMAIL,
-        password: OPERATOR.FLEET_OPERATOR_PASSWORD,
+        email: TEST_OPERATOR.email,
+        password: TEST_OPERATOR.password,
       }),
     });
     const { accessToken } = (await login.json()) as { accessToken: string };

@@ -1,15 +1,13 @@
 import { DemoCity, DemoFleet, demoVehicles, seedDemoVehicles } from '@fleet/simulator';
 import {
   createTestDatabase,
-  freePort,
   MosquittoInstance,
   ServiceProcess,
   startMosquitto,
-  startService,
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
-import { randomBytes } from 'node:crypto';
+import { startGateway } from './platform';
 
 /**
  * The simulator's fault mode against the real gateway: every bad message it sends (a jump across the
@@ -24,11 +22,7 @@ describe('demo fleet fault mode through the gateway', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     broker = await startMosquitto();
-    gateway = await startService('telemetry-gateway', await freePort(), {
-      DATABASE_URL: db.url,
-      MQTT_URL: broker.url,
-      GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
-    });
+    gateway = await startGateway({ DATABASE_URL: db.url, MQTT_URL: broker.url });
   }, 60_000);
 
   afterAll(async () => {

@@ -12,10 +12,10 @@ import {
   waitFor,
 } from '@fleet/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { BookingApi } from './booking-api';
+import { startBooking, startGateway, TEST_OPERATOR } from './platform';
 
 /** Debian's Chromium (scripts/test.sh installs it); nothing is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,18 +45,9 @@ describe('live map page in headless Chromium', () => {
     db = await createTestDatabase();
     broker = await startMosquitto();
     const common = { DATABASE_URL: db.url, MQTT_URL: broker.url };
-    gateway = await startService('telemetry-gateway', await freePort(), {
-      ...common,
-      GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
-      // The car below jumps 300 m within a second; the plausibility screen is not under test.
-      TELEMETRY_MAX_IMPLIED_SPEED_KMH: '1000000',
-    });
-    booking = await startService('booking', await freePort(), {
-      ...common,
-      FLEET_OPERATOR_EMAIL: 'ops@fleet.test',
-      FLEET_OPERATOR_PASSWORD: 'ops-password',
-      PASSWORD_SCRYPT_LOG_N: '10',
-    });
+    // The car below jumps 300 m within a second; the plausibility screen is not under test.
+    gateway = await startGateway(common, { TELEMETRY_MAX_IMPLIED_SPEED_KMH: '1000000' });
+    booking = await startBooking(common);
     liveMap = await startService('live-map', await freePort(), {
       ...common,
       LIVE_MAP_BOOKING_URL: booking.baseUrl,
@@ -64,7 +55,7 @@ describe('live map page in headless Chromium', () => {
       LIVE_MAP_TILE_URL: 'http://127.0.0.1:9/{z}/{x}/{y}.png',
     });
     const api = new BookingApi(booking.baseUrl);
-    const operator = await api.login('ops@fleet.test', 'ops-password');
+    const operator = await api.login(TEST_OPERATOR.email, TEST_OPERATOR.password);
     const { west, south, east, north } = AREA;
     const zone = await api.call('/zones', {
       method: 'POST',
@@ -127,8 +118,8 @@ describe('live map page in headless Chromium', () => {
 
   it("logs in, shows the cars, moves a marker when its car publishes, and shows a car's details on click", async () => {
     await page.goto(liveMap.baseUrl);
-    await page.fill('input[name=email]', 'ops@fleet.test');
-    await page.fill('input[name=password]', 'ops-password');
+    await page.fill('input[name=email]', TEST_OPERATOR.email);
+    await page.fill('input[name=password]', TEST_OPERATOR.password);
     await page.click('button[type=submit]');
 
     // Every car is drawn, coloured by state, and the counts say so.

@@ -12,9 +12,9 @@ import {
   waitFor,
 } from '@fleet/testing';
 import { JwtService } from '@nestjs/jwt';
-import { randomBytes } from 'node:crypto';
 import { io, Socket } from 'socket.io-client';
 import { BookingApi } from './booking-api';
+import { startBooking, startGateway, TEST_OPERATOR } from './platform';
 
 interface LiveVehicle {
   id: string;
@@ -125,22 +125,11 @@ describe('live map (gateway, booking, two live-map instances, Mosquitto, socket.
     db = await createTestDatabase();
     broker = await startMosquitto();
     const common = { DATABASE_URL: db.url, MQTT_URL: broker.url };
-    gateway = await startService('telemetry-gateway', await freePort(), {
-      ...common,
-      GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
-      // The cars here jump across the city within a second; the plausibility screen is not under test.
-      TELEMETRY_MAX_IMPLIED_SPEED_KMH: '1000000',
-    });
-    booking = await startService('booking', await freePort(), {
-      ...common,
-      FLEET_OPERATOR_EMAIL: 'ops@fleet.test',
-      FLEET_OPERATOR_PASSWORD: 'ops-password',
-      PASSWORD_SCRYPT_LOG_N: '10',
-      THROTTLE_AUTH_PER_MIN: '1000',
-      THROTTLE_WRITES_PER_MIN: '1000',
-    });
+    // The cars here jump across the city within a second; the plausibility screen is not under test.
+    gateway = await startGateway(common, { TELEMETRY_MAX_IMPLIED_SPEED_KMH: '1000000' });
+    booking = await startBooking(common);
     api = new BookingApi(booking.baseUrl);
-    operator = await api.login('ops@fleet.test', 'ops-password');
+    operator = await api.login(TEST_OPERATOR.email, TEST_OPERATOR.password);
     driver = await api.driver('live');
     const area = {
       type: 'Polygon',

@@ -1,0 +1,42 @@
+import { freePort, ServiceProcess, startService } from '@fleet/testing';
+import { randomBytes } from 'node:crypto';
+
+/** The operator the end-to-end tests log in as (booking creates it at start). */
+export const TEST_OPERATOR = { email: 'ops@fleet.test', password: 'ops-password' };
+
+/** Where the services of a test find PostgreSQL and the broker. */
+export interface TestInfra {
+  DATABASE_URL: string;
+  MQTT_URL: string;
+}
+
+/** A telemetry gateway of a test's own (a fresh instance id, so no broker session is shared). */
+export async function startGateway(
+  infra: TestInfra,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return startService('telemetry-gateway', await freePort(), {
+    ...infra,
+    GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
+    ...env,
+  });
+}
+
+/**
+ * A booking service for tests: the test operator, cheap password hashing (the KDF's cost is not under
+ * test), and limits per address lifted (every test client calls from 127.0.0.1).
+ */
+export async function startBooking(
+  infra: TestInfra,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return startService('booking', await freePort(), {
+    ...infra,
+    FLEET_OPERATOR_EMAIL: TEST_OPERATOR.email,
+    FLEET_OPERATOR_PASSWORD: TEST_OPERATOR.password,
+    PASSWORD_SCRYPT_LOG_N: '10',
+    THROTTLE_AUTH_PER_MIN: '1000',
+    THROTTLE_WRITES_PER_MIN: '3000',
+    ...env,
+  });
+}
