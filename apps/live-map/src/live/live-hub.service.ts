@@ -76,10 +76,6 @@ export class LiveHub implements OnApplicationShutdown {
     this.grid.eachWide(note);
   }
 
-  get socketCount(): number {
-    return this.viewers.size;
-  }
-
   private schedule(viewer: Viewer): void {
     if (viewer.timer) return;
     const wait = Math.max(0, viewer.lastSentAtMs + this.config.LIVE_MAP_UPDATE_INTERVAL_MS - Date.now());
