@@ -52,7 +52,7 @@ import {
 } from './common';
 import type { NaiveStats } from './naive-consumer';
 import { allProcesses, cpuReport, cpuSnapshot } from './proc';
-import type { PublisherStart, PublisherStats } from './publisher';
+import { PublisherStats, startPublishers } from './publisher';
 
 const RESULTS = resolve(__dirname, 'results/ingest.json');
 const TOPIC_PREFIX = 'fleet/v1';
@@ -401,29 +401,21 @@ async function phase(o: PhaseOptions, scope: Cleanup) {
   scope.add('poller', () => poller.stop());
 
   // The publishers, each with its share of the cars and of the rate (every car reports every carPeriodS).
-  const publishers: ChildProcess[] = [];
-  const per = Math.ceil(ids.length / params.publisherProcesses);
-  for (let p = 0; p < params.publisherProcesses; p++) {
-    const mine = ids.slice(p * per, (p + 1) * per);
-    if (mine.length === 0) continue;
-    const child = forkTs('publisher.ts');
-    publishers.push(child);
-    scope.add(`publisher ${p}`, () => killChild(child));
-    const start: PublisherStart = {
+  const publishers = await startPublishers(
+    {
       url: mosquitto.url,
       topicPrefix: TOPIC_PREFIX,
-      vehicleIds: mine,
-      electric: electric.slice(p * per, (p + 1) * per),
-      ratePerS: (params.ratePerS * mine.length) / ids.length,
+      vehicleIds: ids,
+      electric,
+      ratePerS: params.ratePerS,
+      processes: params.publisherProcesses,
       tickMs: params.tickMs,
       connections: params.connectionsPerPublisher,
       maxInflightPerConnection: params.maxInflightPerConnection,
-      seed: 1000 + p,
-      clientIdPrefix: `bench-pub${p}`,
-    };
-    child.send({ cmd: 'start', ...start });
-  }
-  await Promise.all(publishers.map((c) => nextMessage(c, 'ready', 60_000)));
+      clientIdPrefix: 'bench-pub',
+    },
+    scope,
+  );
 
   const startAt = Date.now() + 300;
   for (const c of publishers) c.send({ cmd: 'go', atMs: startAt });

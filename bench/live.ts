@@ -46,7 +46,7 @@ import {
 } from './common';
 import type { ClientsSetup, ClientsStats } from './live-clients';
 import { allProcesses, cpuReport, cpuSnapshot } from './proc';
-import type { PublisherStart, PublisherStats } from './publisher';
+import { PublisherStats, startPublishers } from './publisher';
 
 const cleanup = new Cleanup();
 const GOAL = { p99Ms: 400, bytesRatio: 10, liveMapCpuPct: 50 };
@@ -175,28 +175,21 @@ async function main(): Promise<void> {
   log(`${params.clients} + ${params.naiveClients} clients connected and subscribed`);
 
   // The cars.
-  const publishers: ChildProcess[] = [];
-  const perPub = Math.ceil(ids.length / params.publisherProcesses);
-  for (let p = 0; p < params.publisherProcesses; p++) {
-    const mine = ids.slice(p * perPub, (p + 1) * perPub);
-    const child = forkTs('publisher.ts');
-    publishers.push(child);
-    cleanup.add(`publisher ${p}`, () => killChild(child));
-    const start: PublisherStart = {
+  const publishers = await startPublishers(
+    {
       url: mosquitto.url,
       topicPrefix: TOPIC_PREFIX,
-      vehicleIds: mine,
-      electric: electric.slice(p * perPub, (p + 1) * perPub),
-      ratePerS: (params.ratePerS * mine.length) / ids.length,
+      vehicleIds: ids,
+      electric,
+      ratePerS: params.ratePerS,
+      processes: params.publisherProcesses,
       tickMs: params.tickMs,
       connections: params.connectionsPerPublisher,
       maxInflightPerConnection: params.maxInflightPerConnection,
-      seed: 1000 + p,
-      clientIdPrefix: `bench-live-pub${p}`,
-    };
-    child.send({ cmd: 'start', ...start });
-  }
-  await Promise.all(publishers.map((c) => nextMessage(c, 'ready', 60_000, 'publisher')));
+      clientIdPrefix: 'bench-live-pub',
+    },
+    cleanup,
+  );
   const startAt = Date.now() + 300;
   for (const c of publishers) c.send({ cmd: 'go', atMs: startAt });
   const t0 = startAt + params.warmupS * 1000;

@@ -9,7 +9,8 @@
  * IPC (child -> parent): {type: 'ready'}, {type: 'done', stats: PublisherStats}, {type: 'error', message}.
  */
 import mqtt, { MqttClient } from 'mqtt';
-import { prng, round, sleep } from './common';
+import type { ChildProcess } from 'node:child_process';
+import { Cleanup, forkTs, killChild, nextMessage, prng, round, sleep } from './common';
 
 export interface PublisherStart {
   url: string;
@@ -235,6 +236,49 @@ class Publisher {
     );
     return this.stats;
   }
+}
+
+/** A simulated fleet of publishers: its cars, their rate, and how they are spread over processes. */
+export interface PublisherFleet {
+  url: string;
+  topicPrefix: string;
+  vehicleIds: string[];
+  electric: boolean[];
+  /** Messages per second of the whole fleet. */
+  ratePerS: number;
+  processes: number;
+  tickMs: number;
+  connections: number;
+  maxInflightPerConnection: number;
+  clientIdPrefix: string;
+}
+
+/**
+ * Forks the publisher processes, each with its share of the cars and of the rate, and resolves once
+ * all are connected ('ready'); send each {cmd: 'go', atMs} to start. `cleanup` kills them.
+ */
+export async function startPublishers(fleet: PublisherFleet, cleanup: Cleanup): Promise<ChildProcess[]> {
+  const { vehicleIds: ids, processes, ...rest } = fleet;
+  const publishers: ChildProcess[] = [];
+  const per = Math.ceil(ids.length / processes);
+  for (let p = 0; p < processes; p++) {
+    const mine = ids.slice(p * per, (p + 1) * per);
+    if (mine.length === 0) continue;
+    const child = forkTs('publisher.ts');
+    publishers.push(child);
+    cleanup.add(`publisher ${p}`, () => killChild(child));
+    const start: PublisherStart = {
+      ...rest,
+      vehicleIds: mine,
+      electric: fleet.electric.slice(p * per, (p + 1) * per),
+      ratePerS: (fleet.ratePerS * mine.length) / ids.length,
+      seed: 1000 + p,
+      clientIdPrefix: `${fleet.clientIdPrefix}${p}`,
+    };
+    child.send({ cmd: 'start', ...start });
+  }
+  await Promise.all(publishers.map((c) => nextMessage(c, 'ready', 60_000, 'publisher')));
+  return publishers;
 }
 
 function send(message: unknown): void {
