@@ -47,8 +47,7 @@ class DemoConfig extends CommonConfig {
   FLEET_OPERATOR_PASSWORD = 'operator-password';
 }
 
-async function operatorToken(bookingUrl: string): Promise<string> {
-  const config = loadConfig(DemoConfig);
+async function operatorToken(bookingUrl: string, config: DemoConfig): Promise<string> {
   const res = await fetch(`${bookingUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: config.DATABASE_URL, application_name: 'fleet-demo' });
   await db.connect();
   const bookingUrl = `http://127.0.0.1:${config.BOOKING_PORT}`;
-  const zonesAdded = await seedDemoZones(bookingUrl, await operatorToken(bookingUrl), city);
+  const zonesAdded = await seedDemoZones(bookingUrl, await operatorToken(bookingUrl, config), city);
   const vehiclesAdded = await seedDemoVehicles(db, vehicles);
   const known = await knownCars(
     db,
