@@ -8,6 +8,7 @@
  * services; DEMO_CARS (500), DEMO_DRIVERS (25), DEMO_PARKED_REPORT_S (60; real cars: 1800).
  */
 import { brokerUrl, CommonConfig, loadConfig } from '@fleet/config';
+import { newMqttPassword } from '@fleet/domain';
 import {
   DemoCity,
   DemoFleet,
@@ -72,7 +73,9 @@ async function main(): Promise<void> {
   await db.connect();
   const bookingUrl = `http://127.0.0.1:${config.BOOKING_PORT}`;
   const zonesAdded = await seedDemoZones(bookingUrl, await operatorToken(bookingUrl, config), city);
-  const vehiclesAdded = await seedDemoVehicles(db, vehicles);
+  // A fresh password for the demo cars at every start: nothing to keep or leak.
+  const mqttPassword = newMqttPassword();
+  const vehiclesAdded = await seedDemoVehicles(db, vehicles, mqttPassword);
   const known = await knownCars(
     db,
     vehicles.map((v) => v.id),
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
   );
   const fleet = new DemoFleet(city, {
     brokerUrl: brokerUrl(config),
+    mqttPassword,
     topicPrefix: config.MQTT_TOPIC_PREFIX,
     bookingUrl,
     drivers: config.DEMO_DRIVERS,

@@ -6,6 +6,7 @@ import {
   startMosquitto,
   TestDatabase,
   waitFor,
+  TEST_VEHICLE_PASSWORD,
 } from '@fleet/testing';
 import { startGateway } from './platform';
 
@@ -33,9 +34,10 @@ describe('demo fleet fault mode through the gateway', () => {
 
   it('quarantines every jump and every piece of garbage, and nothing else', async () => {
     const vehicles = demoVehicles(12);
-    await seedDemoVehicles(db.client, vehicles);
+    await seedDemoVehicles(db.client, vehicles, TEST_VEHICLE_PASSWORD);
     const fleet = new DemoFleet(DemoCity.berlin(), {
       brokerUrl: broker.url,
+      mqttPassword: TEST_VEHICLE_PASSWORD,
       bookingUrl: null,
       drivers: 0,
       timing: {

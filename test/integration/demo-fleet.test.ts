@@ -5,7 +5,13 @@ import {
   VehicleStatusDto,
 } from '@fleet/contracts';
 import { DemoCity, DemoFleet, demoVehicles, seedDemoVehicles } from '@fleet/simulator';
-import { createTestDatabase, MosquittoInstance, startMosquitto, TestDatabase } from '@fleet/testing';
+import {
+  createTestDatabase,
+  MosquittoInstance,
+  startMosquitto,
+  TestDatabase,
+  TEST_VEHICLE_PASSWORD,
+} from '@fleet/testing';
 import mqtt, { MqttClient } from 'mqtt';
 
 /**
@@ -34,8 +40,8 @@ describe('demo city and simulated fleet', () => {
 
   it('seeds the cars once: a second run adds nothing', async () => {
     const vehicles = demoVehicles(40);
-    expect(await seedDemoVehicles(db.client, vehicles)).toBe(40);
-    expect(await seedDemoVehicles(db.client, vehicles)).toBe(0);
+    expect(await seedDemoVehicles(db.client, vehicles, TEST_VEHICLE_PASSWORD)).toBe(40);
+    expect(await seedDemoVehicles(db.client, vehicles, TEST_VEHICLE_PASSWORD)).toBe(0);
     const types = await db.client.query<{ vehicle_type_id: string; n: number }>(
       `SELECT vehicle_type_id, count(*)::int AS n FROM vehicles GROUP BY 1 ORDER BY 1`,
     );
@@ -65,6 +71,7 @@ describe('demo city and simulated fleet', () => {
     });
     const fleet = new DemoFleet(city, {
       brokerUrl: broker.url,
+      mqttPassword: TEST_VEHICLE_PASSWORD,
       bookingUrl: null,
       drivers: 0,
       // Everything happens often here: parked reports every second, tunnels on half the driving

@@ -7,6 +7,8 @@ import {
   ServiceProcess,
   startService,
   TestDatabase,
+  TEST_SERVICE_ACCOUNT,
+  TEST_VEHICLE_PASSWORD,
 } from '@fleet/testing';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
@@ -34,7 +36,13 @@ describe('gateway with the embedded broker', () => {
   });
 
   it('acknowledges a car only after its sample is committed', async () => {
-    const car = new SimulatedCar({ url: mqttUrl, vehicleId: 'emb-1', lat: 50.11, lon: 8.68 });
+    const car = new SimulatedCar({
+      url: mqttUrl,
+      vehicleId: 'emb-1',
+      password: TEST_VEHICLE_PASSWORD,
+      lat: 50.11,
+      lon: 8.68,
+    });
     await car.connect();
     // The broker's PUBACK to the car waits for the gateway's commit: once publish resolves, the row exists.
     for (let i = 0; i < 20; i++) {
@@ -45,7 +53,10 @@ describe('gateway with the embedded broker', () => {
       );
       expect(rows).toHaveLength(1);
     }
-    const rpc = ClientProxyFactory.create({ transport: Transport.MQTT, options: { url: mqttUrl } });
+    const rpc = ClientProxyFactory.create({
+      transport: Transport.MQTT,
+      options: { url: mqttUrl, ...TEST_SERVICE_ACCOUNT },
+    });
     const response = await firstValueFrom(
       rpc.send<SendCommandResponse>(SEND_COMMAND_PATTERN, { vehicleId: 'emb-1', type: 'unlock' }),
     );

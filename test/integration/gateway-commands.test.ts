@@ -1,5 +1,8 @@
 import { SEND_COMMAND_PATTERN, SendCommandRequest, SendCommandResponse } from '@fleet/messaging';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { waitFor } from '@fleet/testing';
+import mqtt from 'mqtt';
+import { randomUUID } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { GatewayHarness } from './gateway-harness';
 
@@ -131,5 +134,60 @@ describe('commands (gateway process, Mosquitto, simulated cars)', () => {
       intruder.topic('command-results'),
     );
     expect(await pending).toMatchObject({ command: { status: 'expired' } });
+  });
+
+  it("numbers each car's commands with a rising counter of its own", async () => {
+    const [first, second] = await h.registerCars(['cmd-count-1', 'cmd-count-2']);
+    await send({ vehicleId: 'cmd-count-1', type: 'honk' });
+    await send({ vehicleId: 'cmd-count-2', type: 'honk' });
+    await Promise.all([
+      send({ vehicleId: 'cmd-count-1', type: 'locate' }),
+      send({ vehicleId: 'cmd-count-1', type: 'lock' }),
+    ]);
+    expect(first.receivedCommands.map((c) => c.counter).sort()).toEqual([1, 2, 3]);
+    expect(second.receivedCommands.map((c) => c.counter)).toEqual([1]);
+  });
+
+  it('the car refuses replayed, out-of-order and expired commands, and stays as it was', async () => {
+    const [car] = await h.registerCars(['cmd-replay']);
+    // An unlock the car never took (it was not listening to commands then): it expires.
+    car.commandBehaviour = 'ignore';
+    expect(await send({ vehicleId: 'cmd-replay', type: 'unlock', ttlMs: 1000 })).toMatchObject({
+      command: { status: 'expired' },
+    });
+    car.commandBehaviour = 'obey';
+    expect(await send({ vehicleId: 'cmd-replay', type: 'lock' })).toMatchObject({
+      command: { status: 'succeeded' },
+    });
+    const [unlock, lock] = car.receivedCommands;
+    expect([unlock.counter, lock.counter]).toEqual([1, 2]);
+
+    // Someone on the broker sends captured commands again, with a fresh expiry where it helps.
+    const results: { commandId: string; status: string; reason?: string }[] = [];
+    const replayer = await mqtt.connectAsync(h.broker.url, { clientId: 'fleet.test-replayer' });
+    replayer.on('message', (_t, p) => results.push(JSON.parse(p.toString()) as (typeof results)[0]));
+    await replayer.subscribeAsync(car.topic('command-results'), { qos: 1 });
+    const fresh = new Date(Date.now() + 30_000).toISOString();
+    const attacks = [
+      { ...lock, expiresAt: fresh },
+      { ...unlock, expiresAt: fresh },
+      {
+        ...unlock,
+        commandId: randomUUID(),
+        counter: 99,
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      },
+    ];
+    for (const a of attacks)
+      await replayer.publishAsync(car.topic('commands'), JSON.stringify(a), { qos: 1 });
+    await waitFor(() => results.length >= 3, 5000, 'the car answering all three');
+    await replayer.endAsync();
+
+    expect(results.map((r) => [r.commandId, r.status, r.reason])).toEqual([
+      [lock.commandId, 'rejected', 'replayed'],
+      [unlock.commandId, 'rejected', 'out of order'],
+      [attacks[2].commandId, 'rejected', 'expired'],
+    ]);
+    expect(car.locked).toBe(true);
   });
 });

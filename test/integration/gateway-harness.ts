@@ -8,6 +8,7 @@ import {
   startMosquitto,
   startService,
   TestDatabase,
+  TEST_VEHICLE_PASSWORD,
   waitFor,
 } from '@fleet/testing';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,10 @@ export class GatewayHarness {
 
   async registerCars(ids: string[], position = { lat: 52.52, lon: 13.405 }): Promise<SimulatedCar[]> {
     await insertVehicles(this.db.client, ids);
-    const cars = ids.map((vehicleId) => new SimulatedCar({ url: this.broker.url, vehicleId, ...position }));
+    const cars = ids.map(
+      (vehicleId) =>
+        new SimulatedCar({ url: this.broker.url, vehicleId, password: TEST_VEHICLE_PASSWORD, ...position }),
+    );
     await Promise.all(cars.map((c) => c.connect()));
     this.cars.push(...cars);
     return cars;

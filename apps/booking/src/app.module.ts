@@ -84,7 +84,7 @@ export class BookingModule {
               transport: Transport.MQTT,
               options: {
                 url: brokerUrl(config),
-                ...serviceMqttOptions('fleet-booking', {
+                ...serviceMqttOptions('booking', {
                   username: config.MQTT_USERNAME,
                   password: config.MQTT_PASSWORD,
                 }),

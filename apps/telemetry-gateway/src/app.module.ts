@@ -1,6 +1,6 @@
 import { brokerUrl } from '@fleet/config';
 import { DatabaseModule } from '@fleet/domain';
-import { serviceMqttOptions } from '@fleet/messaging';
+import { serviceClientId, serviceMqttOptions } from '@fleet/messaging';
 import {
   databaseHealthCheck,
   HEALTH_CHECKS,
@@ -14,6 +14,8 @@ import { DataSource } from 'typeorm';
 import { BrokerLifecycle } from './broker/broker-lifecycle';
 import { ControlConnection } from './broker/control-connection';
 import { EmbeddedBroker } from './broker/embedded-broker';
+import { MosquittoAuthSync } from './broker/mosquitto-auth-sync';
+import { VehicleAccountsRepository } from './broker/vehicle-accounts.repository';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsRepository } from './commands/commands.repository';
 import { CommandsService } from './commands/commands.service';
@@ -38,7 +40,7 @@ export class GatewayModule {
     const url = brokerUrl(config);
     const protocolVersion = embedded ? 4 : (config.MQTT_PROTOCOL_VERSION as 4 | 5);
     const credentials = { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
-    const sessionPrefix = `fleet-gw-${config.GATEWAY_INSTANCE_ID}`;
+    const sessionPrefix = serviceClientId(`gw-${config.GATEWAY_INSTANCE_ID}`);
     return {
       module: GatewayModule,
       imports: [
@@ -52,6 +54,8 @@ export class GatewayModule {
       providers: [
         { provide: GatewayConfig, useValue: config },
         ...(embedded ? [{ provide: EmbeddedBroker, useValue: embedded }] : []),
+        VehicleAccountsRepository,
+        MosquittoAuthSync,
         BrokerLifecycle,
         {
           provide: TELEMETRY_SOURCE,
@@ -86,7 +90,7 @@ export class GatewayModule {
           useFactory: () =>
             ClientProxyFactory.create({
               transport: Transport.MQTT,
-              options: { url, ...serviceMqttOptions(`${sessionPrefix}-stream`, credentials) },
+              options: { url, ...serviceMqttOptions(`gw-${config.GATEWAY_INSTANCE_ID}-stream`, credentials) },
             }),
         },
         {

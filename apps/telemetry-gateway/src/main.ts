@@ -1,21 +1,35 @@
 import 'reflect-metadata';
-import { brokerUrl, loadConfig } from '@fleet/config';
+import { brokerConfigProblems, brokerUrl, loadConfig } from '@fleet/config';
 import { SharedMqttServer, serviceMqttOptions } from '@fleet/messaging';
 import { logLevels, runService } from '@fleet/service-kit';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GatewayModule } from './app.module';
+import { BrokerAuthenticator } from './broker/broker-authenticator';
 import { EmbeddedBroker } from './broker/embedded-broker';
+import { VehicleAccountsRepository } from './broker/vehicle-accounts.repository';
 import { GatewayConfig } from './config/gateway.config';
 
 runService('telemetry-gateway', async () => {
   const config = loadConfig(GatewayConfig);
-  const embedded = config.MQTT_URL ? null : new EmbeddedBroker();
-  await embedded?.listen(config.MQTT_PORT);
+  const problems = brokerConfigProblems(config);
+  if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
+  const embedded = config.MQTT_URL ? null : new EmbeddedBroker(config.MQTT_TOPIC_PREFIX);
 
   const app = await NestFactory.create(GatewayModule.register(config, embedded), {
     logger: logLevels(config.LOG_LEVEL),
   });
+  if (embedded) {
+    const accounts = app.get(VehicleAccountsRepository);
+    embedded.secure(
+      new BrokerAuthenticator(
+        (usernames) => accounts.hashes(usernames),
+        config.MQTT_USERNAME,
+        config.MQTT_PASSWORD,
+      ),
+    );
+    await embedded.listen(config.MQTT_PORT);
+  }
   app.enableShutdownHooks();
   const url = brokerUrl(config);
   // Command requests: one gateway instance answers each (shared subscription where the broker has them).
@@ -24,7 +38,7 @@ runService('telemetry-gateway', async () => {
     strategy: new SharedMqttServer(
       {
         url,
-        ...serviceMqttOptions(`fleet-gw-${config.GATEWAY_INSTANCE_ID}-rpc`, {
+        ...serviceMqttOptions(`gw-${config.GATEWAY_INSTANCE_ID}-rpc`, {
           username: config.MQTT_USERNAME,
           password: config.MQTT_PASSWORD,
         }),
@@ -33,6 +47,9 @@ runService('telemetry-gateway', async () => {
       sharedGroup ? `${sharedGroup}-rpc` : null,
     ),
   });
+  // Bootstrap first: the Mosquitto account files and the control session, so that the broker knows
+  // the services' account before the request server connects (a refusal there would be fatal).
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(config.GATEWAY_PORT);
   new Logger('telemetry-gateway').log(

@@ -1,4 +1,4 @@
-import { CommonConfig } from '@fleet/config';
+import { brokerConfigProblems, CommonConfig } from '@fleet/config';
 import { IsString, MinLength } from 'class-validator';
 
 /** Development signing key that must not reach production (each service refuses it there). */
@@ -18,7 +18,9 @@ export class TokenConfig extends CommonConfig {
   JWT_AUDIENCE = 'fleet-api';
 }
 
-/** What makes the token settings unfit for production; empty when fit (or not production). */
+/** What makes the token (and broker) settings unfit for production; empty when fit (or not production). */
 export function tokenConfigProblems(c: TokenConfig): string[] {
-  return c.PRODUCTION && c.JWT_SECRET === DEV_JWT_SECRET ? ['JWT_SECRET must be set in production'] : [];
+  const problems = brokerConfigProblems(c);
+  if (c.PRODUCTION && c.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET must be set in production');
+  return problems;
 }

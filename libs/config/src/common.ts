@@ -1,6 +1,9 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { toBool } from './load-config';
+
+/** Development password of the services' broker account; refused in production. */
+export const DEV_MQTT_PASSWORD = 'fleet-service-development-password';
 
 /** Settings every service shares (CONTRACT.md section 4). */
 export class CommonConfig {
@@ -21,14 +24,17 @@ export class CommonConfig {
   @Max(65535)
   MQTT_PORT = 1883;
 
-  /** Credentials the services use on the broker (optional). */
-  @IsOptional()
-  @IsString()
-  MQTT_USERNAME?: string;
+  /**
+   * The services' own broker account: the embedded broker and the Mosquitto files the gateway writes
+   * (MOSQUITTO_AUTH_DIR) let it publish commands and internal topics, which cars may not.
+   */
+  @Matches(/^[^\s:]{1,64}$/, { message: 'MQTT_USERNAME must be 1-64 characters without spaces or ":"' })
+  MQTT_USERNAME = 'fleet-service';
 
-  @IsOptional()
+  /** Password of the services' account (required in production, at least 16 characters). */
   @IsString()
-  MQTT_PASSWORD?: string;
+  @MinLength(16)
+  MQTT_PASSWORD = DEV_MQTT_PASSWORD;
 
   /** Topic prefix of the vehicle protocol. */
   @Matches(/^[^#+\s]+[^/#+\s]$/, {
@@ -47,4 +53,11 @@ export class CommonConfig {
 /** The broker URL services connect to: MQTT_URL, or the embedded broker on localhost. */
 export function brokerUrl(config: Pick<CommonConfig, 'MQTT_URL' | 'MQTT_PORT'>): string {
   return config.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`;
+}
+
+/** What makes the broker settings unfit for production; empty when fit (or not production). */
+export function brokerConfigProblems(c: Pick<CommonConfig, 'PRODUCTION' | 'MQTT_PASSWORD'>): string[] {
+  return c.PRODUCTION && c.MQTT_PASSWORD === DEV_MQTT_PASSWORD
+    ? ['MQTT_PASSWORD must be set in production']
+    : [];
 }

@@ -22,6 +22,11 @@ export interface CommandMessage {
   type: CommandType;
   issuedAt: string;
   expiresAt: string;
+  /**
+   * Strictly increasing per vehicle (docs/vehicle-protocol.md): a car carries out a command only if
+   * its counter is above the highest it has taken, so a replayed or out-of-order command is refused.
+   */
+  counter: number;
 }
 
 /** Payload a vehicle publishes on `.../command-results`. */

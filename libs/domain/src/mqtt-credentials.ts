@@ -1,4 +1,4 @@
-import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * A vehicle's MQTT password is a random 192-bit secret, shown once at registration. It is stored in
@@ -16,9 +16,15 @@ export function newMqttPassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** The stored form of an MQTT password (Mosquitto `$7$`). */
-export function hashMqttPassword(password: string, iterations = ITERATIONS): string {
-  const salt = randomBytes(SALT_BYTES);
+/**
+ * The stored form of an MQTT password (Mosquitto `$7$`), with a random salt, or a given one where
+ * the same password must always give the same line (the services' account in generated files).
+ */
+export function hashMqttPassword(
+  password: string,
+  iterations = ITERATIONS,
+  salt: Buffer = randomBytes(SALT_BYTES),
+): string {
   const key = pbkdf2Sync(password, salt, iterations, KEY_BYTES, 'sha512');
   return `$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
@@ -33,4 +39,13 @@ export function verifyMqttPassword(password: string, stored: string): boolean {
   if (expected.length === 0) return false;
   const actual = pbkdf2Sync(password, Buffer.from(salt, 'base64'), n, expected.length, 'sha512');
   return timingSafeEqual(actual, expected);
+}
+
+/**
+ * A hash of the services' password that is the same in every process (salt derived from the
+ * account), so gateways writing the Mosquitto files side by side write identical lines.
+ */
+export function stableMqttPasswordHash(username: string, password: string): string {
+  const salt = createHash('sha256').update(`${username}\0${password}`).digest().subarray(0, SALT_BYTES);
+  return hashMqttPassword(password, ITERATIONS, salt);
 }

@@ -9,17 +9,25 @@ export interface BrokerCredentials {
 export interface ServiceMqttOptions extends BrokerCredentials {
   clientId: string;
   reconnectPeriod: number;
+  /** Keep trying after a refusal too: the broker may not have loaded the services' account yet. */
+  reconnectOnConnackError: boolean;
   connectTimeout: number;
 }
 
+/**
+ * A service's client id: `fleet.<name>`. The dot keeps it apart from every vehicle's, whose client id
+ * is its vehicle id (letters, digits, `_`, `-`): a car can never take over a service's session.
+ */
+export function serviceClientId(name: string): string {
+  return `fleet.${name}`;
+}
+
 /** Options for a service connection: unique client id, quick reconnects, the service's credentials. */
-export function serviceMqttOptions(
-  clientIdPrefix: string,
-  credentials: BrokerCredentials = {},
-): ServiceMqttOptions {
+export function serviceMqttOptions(name: string, credentials: BrokerCredentials = {}): ServiceMqttOptions {
   return {
-    clientId: `${clientIdPrefix}-${randomBytes(4).toString('hex')}`,
+    clientId: serviceClientId(`${name}-${randomBytes(4).toString('hex')}`),
     reconnectPeriod: 1000,
+    reconnectOnConnackError: true,
     connectTimeout: 10_000,
     username: credentials.username,
     password: credentials.password,

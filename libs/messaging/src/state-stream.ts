@@ -26,11 +26,11 @@ export interface StateStreamListener {
  */
 export function followStateStream(
   brokerUrl: string,
-  clientIdPrefix: string,
+  clientName: string,
   credentials: BrokerCredentials,
   listener: StateStreamListener,
 ): MqttClient {
-  const client = mqtt.connect(brokerUrl, serviceMqttOptions(clientIdPrefix, credentials));
+  const client = mqtt.connect(brokerUrl, serviceMqttOptions(clientName, credentials));
   client.on('connect', () => {
     client.subscribe(VEHICLE_CHANGES_PATTERN, { qos: 0 }, (err) => {
       if (err) listener.error?.(err);

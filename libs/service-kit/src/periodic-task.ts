@@ -11,7 +11,7 @@ export class PeriodicTask {
   constructor(
     private readonly name: string,
     private readonly logger: Logger,
-    private readonly task: () => Promise<void>,
+    private readonly task: () => Promise<unknown>,
   ) {}
 
   start(periodMs: number): void {

@@ -1,5 +1,6 @@
 import { CommandMessage, CommandResultStatus, vehicleTopic, DEFAULT_TOPIC_PREFIX } from '@fleet/contracts';
 import mqtt, { MqttClient } from 'mqtt';
+import { CommandGuard } from './command-guard';
 
 /** A sample as a car sends it (contract field names). */
 export interface WireSample {
@@ -26,6 +27,7 @@ export interface SimulatedCarOptions {
   url: string;
   vehicleId: string;
   topicPrefix?: string;
+  /** MQTT credentials from the registration; the username defaults to the vehicle id. */
   username?: string;
   password?: string;
   lat: number;
@@ -36,12 +38,14 @@ export interface SimulatedCarOptions {
   reportAfterCommand?: boolean;
   /** The first `seq` (default 0): a box keeps counting across restarts, or its samples are duplicates. */
   firstSeq?: number;
+  /** The highest command counter the box took before (default 0): it keeps it across restarts. */
+  lastCommandCounter?: number;
 }
 
 /**
  * A car's telematics box speaking CONTRACT.md section 1 over a real MQTT connection: retained status
  * with a will, telemetry with increasing seq, and commands answered (unlock/lock change `locked`;
- * expired ones rejected).
+ * expired, replayed and out-of-order ones rejected: CommandGuard).
  */
 export class SimulatedCar {
   readonly vehicleId: string;
@@ -57,6 +61,7 @@ export class SimulatedCar {
   commandBehaviour: CommandBehaviour;
   readonly receivedCommands: CommandMessage[] = [];
   private seq = 0;
+  private readonly commandGuard: CommandGuard;
   private client?: MqttClient;
   private readonly prefix: string;
 
@@ -67,6 +72,7 @@ export class SimulatedCar {
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     this.commandBehaviour = options.commands ?? 'obey';
     this.seq = options.firstSeq ?? 0;
+    this.commandGuard = new CommandGuard(options.lastCommandCounter ?? 0);
   }
 
   topic(channel: 'telemetry' | 'status' | 'commands' | 'command-results'): string {
@@ -76,8 +82,9 @@ export class SimulatedCar {
   /** Connects (will: offline, retained), announces itself online and listens for commands. */
   async connect(): Promise<void> {
     const client = mqtt.connect(this.options.url, {
-      clientId: `car-${this.vehicleId}`,
-      username: this.options.username,
+      // The platform's brokers make a car's client id its username, the vehicle id, anyway.
+      clientId: this.vehicleId,
+      username: this.options.username ?? (this.options.password ? this.vehicleId : undefined),
       password: this.options.password,
       reconnectPeriod: 500,
       will: { topic: this.topic('status'), payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
@@ -162,10 +169,9 @@ export class SimulatedCar {
     this.receivedCommands.push(command);
     if (this.commandBehaviour === 'ignore') return;
     let status: CommandResultStatus = 'succeeded';
-    let reason: string | undefined;
-    if (Date.parse(command.expiresAt) <= Date.now()) {
+    let reason: string | undefined = this.commandGuard.judge(command, Date.now()) ?? undefined;
+    if (reason) {
       status = 'rejected';
-      reason = 'expired';
     } else if (this.commandBehaviour === 'refuse') {
       status = 'rejected';
       reason = 'refused by the car';

@@ -1,8 +1,10 @@
-import { migrate } from '@fleet/domain';
+import { DEV_MQTT_PASSWORD } from '@fleet/config';
+import { hashMqttPassword, migrate } from '@fleet/domain';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
-export const TEMPLATE_DATABASE = 'fleet_test_template';
+/** Migrated template of every test database (FLEET_TEST_TEMPLATE_DB: another name keeps two runs apart). */
+export const TEMPLATE_DATABASE = process.env.FLEET_TEST_TEMPLATE_DB ?? 'fleet_test_template';
 
 /** The server of DATABASE_URL (default: local PostgreSQL) with another database name. */
 export function databaseUrl(name: string): string {
@@ -60,15 +62,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Registers vehicles directly in the database (what POST /vehicles does, without the API). */
+/** The services' broker account as the services run in tests (the development defaults). */
+export const TEST_SERVICE_ACCOUNT = { username: 'fleet-service', password: DEV_MQTT_PASSWORD };
+
+/** The MQTT password of every vehicle `insertVehicles` registers (its username is the vehicle id). */
+export const TEST_VEHICLE_PASSWORD = 'test-vehicle-secret';
+
+let testVehicleHash: string | undefined;
+
+/**
+ * Registers vehicles directly in the database (what POST /vehicles does, without the API), each with
+ * MQTT credentials: username = id, password TEST_VEHICLE_PASSWORD.
+ */
 export async function insertVehicles(
   client: Client,
   ids: string[],
   propulsion: 'combustion' | 'electric' = 'electric',
 ): Promise<void> {
+  testVehicleHash ??= hashMqttPassword(TEST_VEHICLE_PASSWORD);
   await client.query(
-    `INSERT INTO vehicles (id, plate, model, propulsion)
-     SELECT id, 'B-FL ' || row_number() OVER (), 'Test car', $2 FROM unnest($1::text[]) AS id`,
-    [ids, propulsion],
+    `INSERT INTO vehicles (id, plate, model, propulsion, mqtt_username, mqtt_password_hash)
+     SELECT id, 'B-FL ' || row_number() OVER (), 'Test car', $2, id, $3 FROM unnest($1::text[]) AS id`,
+    [ids, propulsion, testVehicleHash],
   );
 }

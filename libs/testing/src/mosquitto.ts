@@ -1,30 +1,70 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from './ports';
 
 const PROJECT_CONFIG = resolve(__dirname, '../../../docker/mosquitto/mosquitto.conf');
+const AUTH_FILES = ['vehicles.passwd', 'vehicles.acl', 'services.passwd', 'services.acl'];
+
+export interface MosquittoOptions {
+  /**
+   * Enforce the project's accounts and ACLs, from the files in `authDir` (the gateway writes them when
+   * given MOSQUITTO_AUTH_DIR = authDir). Off by default: both listeners then let anyone in, for tests
+   * about other things; queues, persistence and everything else are the project's.
+   */
+  secured?: boolean;
+  /** More configuration lines. */
+  extraConfig?: string;
+}
 
 export interface MosquittoInstance {
+  /** The cars' listener. */
   url: string;
   port: number;
+  /** The services' listener. */
+  serviceUrl: string;
+  /** Where the password and ACL files are read from (secured). */
+  authDir: string;
   stop(): Promise<void>;
-  /** Stops and starts it again on the same port (what a broker restart looks like to clients). */
+  /** Stops (SIGTERM: the broker saves its persistent sessions) and starts it again on the same ports. */
   restart(): Promise<void>;
+  /** Ends the broker without warning (SIGKILL). */
+  kill(): Promise<void>;
+  /** Starts it again after `stop` or `kill`. */
+  start(): Promise<void>;
 }
 
 /**
  * Starts a Mosquitto of our own from the project's configuration (docker/mosquitto/mosquitto.conf) on
- * a free loopback port; tests about loss must not use the machine's stock broker.
+ * free loopback ports, with its own data folder; tests about loss must not use the machine's stock
+ * broker. When secured, it reloads (SIGHUP) whenever an account file changes, as docker/mosquitto/run.sh
+ * does.
  */
-export async function startMosquitto(extraConfig = ''): Promise<MosquittoInstance> {
-  const port = await freePort();
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoInstance> {
+  const [port, servicePort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'fleet-mosquitto-'));
-  const base = readFileSync(PROJECT_CONFIG, 'utf8').replace(/^listener .*$/m, `listener ${port} 127.0.0.1`);
+  const authDir = join(dir, 'auth');
+  const dataDir = join(dir, 'data');
+  // Mosquitto started as root runs as the user `mosquitto`: it must read the files and write its data.
+  chmodSync(dir, 0o755);
+  mkdirSync(authDir, { mode: 0o755 });
+  mkdirSync(dataDir, { mode: 0o777 });
+  chmodSync(dataDir, 0o777);
+  for (const f of AUTH_FILES) writeFileSync(join(authDir, f), '');
+  let config = readFileSync(PROJECT_CONFIG, 'utf8')
+    .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
+    .replace(/^listener 1884$/m, `listener ${servicePort} 127.0.0.1`)
+    .replaceAll('/mosquitto/auth/', `${authDir}/`)
+    .replaceAll('/mosquitto/data/', `${dataDir}/`);
+  if (!options.secured) {
+    config = config
+      .replace(/^allow_anonymous false$/gm, 'allow_anonymous true')
+      .replace(/^(use_username_as_clientid|password_file|acl_file) .*$/gm, '');
+  }
   const configPath = join(dir, 'mosquitto.conf');
-  writeFileSync(configPath, `${base}\n${extraConfig}\n`);
+  writeFileSync(configPath, `${config}\n${options.extraConfig ?? ''}\n`);
 
   let child: ChildProcess | null = null;
   const start = async () => {
@@ -33,17 +73,49 @@ export async function startMosquitto(extraConfig = ''): Promise<MosquittoInstanc
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => canConnect(port), 10_000, `mosquitto on ${port} (${stderr.trim()})`);
   };
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     const c = child;
     child = null;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((done) => {
       c.once('exit', () => done());
-      c.kill('SIGTERM');
+      c.kill(signal);
     });
   };
+
+  let stamp = authStamp(authDir);
+  const watcher = options.secured
+    ? setInterval(() => {
+        const now = authStamp(authDir);
+        if (now === stamp) return;
+        stamp = now;
+        child?.kill('SIGHUP');
+      }, 100)
+    : null;
+  watcher?.unref();
+
   await start();
-  return { url: `mqtt://127.0.0.1:${port}`, port, stop, restart: async () => (await stop(), await start()) };
+  const stop = async () => {
+    if (watcher) clearInterval(watcher);
+    await end('SIGTERM');
+  };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    serviceUrl: `mqtt://127.0.0.1:${servicePort}`,
+    authDir,
+    stop,
+    restart: async () => (await end('SIGTERM'), await start()),
+    kill: () => end('SIGKILL'),
+    start,
+  };
+}
+
+function authStamp(dir: string): string {
+  return AUTH_FILES.map((f) => {
+    const s = statSync(join(dir, f), { throwIfNoEntry: false });
+    return s ? `${s.mtimeMs}:${s.size}` : '-';
+  }).join('|');
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -140,7 +140,7 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
   private subscribe(): void {
     this.stream = followStateStream(
       brokerUrl(this.config),
-      'fleet-booking-stream',
+      'booking-stream',
       { username: this.config.MQTT_USERNAME, password: this.config.MQTT_PASSWORD },
       {
         changes: (views) => this.apply(views),

@@ -43,7 +43,7 @@ export class FleetFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.read();
     this.stream = followStateStream(
       brokerUrl(this.config),
-      'fleet-live-map',
+      'live-map',
       { username: this.config.MQTT_USERNAME, password: this.config.MQTT_PASSWORD },
       {
         changes: (views) => this.apply(views),

@@ -19,6 +19,8 @@ export function persistentSessionOptions(clientId: string, s: PersistentSessionS
     clean: false,
     protocolVersion: s.protocolVersion,
     reconnectPeriod: 1000,
+    // After a refusal too: the broker may not have loaded the account files the gateway just wrote.
+    reconnectOnConnackError: true,
     connectTimeout: 10_000,
     username: s.username,
     password: s.password,

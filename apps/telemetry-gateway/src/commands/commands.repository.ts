@@ -15,6 +15,7 @@ interface CommandRow {
   expires_at: Date;
   sent_at: Date | null;
   completed_at: Date | null;
+  counter: string | null;
 }
 
 const toView = (r: CommandRow): CommandView => ({
@@ -56,12 +57,18 @@ export class CommandsRepository {
     requestedBy?: string;
     issuedAt: Date;
     expiresAt: Date;
-  }): Promise<CommandView> {
+  }): Promise<{ command: CommandView; counter: number | null }> {
     const final = command.status !== 'queued';
+    // A command that goes to the car takes its car's next counter in the same statement.
     const [row] = await queryRows<CommandRow>(
       this.dataSource,
-      `INSERT INTO vehicle_commands (id, vehicle_id, type, status, reason, requested_by, issued_at, expires_at, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN now() END)
+      `WITH next AS (
+         UPDATE vehicles SET command_counter = command_counter + 1
+          WHERE id = $2 AND NOT $9 RETURNING command_counter
+       )
+       INSERT INTO vehicle_commands
+              (id, vehicle_id, type, status, reason, requested_by, issued_at, expires_at, completed_at, counter)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN now() END, (SELECT command_counter FROM next))
        RETURNING *`,
       [
         command.id,
@@ -75,7 +82,7 @@ export class CommandsRepository {
         final,
       ],
     );
-    return toView(row);
+    return { command: toView(row), counter: row.counter === null ? null : Number(row.counter) };
   }
 
   async markSent(id: string): Promise<void> {

@@ -18,8 +18,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { CommandsRepository } from './commands.repository';
 
 /**
- * Commands to cars: records the command (queued), publishes it with id, issuedAt and expiresAt
- * (sent), waits for the car's result (succeeded, failed, rejected) or the expiry (expired). Never
+ * Commands to cars: records the command (queued, with the car's next counter), publishes it with id,
+ * issuedAt, expiresAt and counter (sent), waits for the car's result (succeeded, failed, rejected) or the expiry (expired). Never
  * sends `immobilize` to a moving car.
  */
 @Injectable()
@@ -72,18 +72,23 @@ export class CommandsService implements OnApplicationBootstrap, OnApplicationShu
       request.type === 'immobilize' &&
       (vehicle.speedKmh ?? 0) > this.config.COMMAND_IMMOBILIZE_MAX_SPEED_KMH
     ) {
-      const refused = await this.commands.insert({ ...base, status: 'rejected', reason: 'VEHICLE_MOVING' });
+      const { command: refused } = await this.commands.insert({
+        ...base,
+        status: 'rejected',
+        reason: 'VEHICLE_MOVING',
+      });
       this.metrics.commands.inc({ type: refused.type, status: refused.status });
       return { command: refused };
     }
 
-    const queued = await this.commands.insert({ ...base, status: 'queued' });
+    const { command: queued, counter } = await this.commands.insert({ ...base, status: 'queued' });
     const outcome = new Promise<CommandView>((resolve) => this.waiters.set(queued.id, resolve));
     const message: CommandMessage = {
       commandId: queued.id,
       type: queued.type,
       issuedAt: queued.issuedAt,
       expiresAt: queued.expiresAt,
+      counter: counter!,
     };
     try {
       await this.control.publish(

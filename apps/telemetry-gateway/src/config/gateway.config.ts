@@ -1,6 +1,6 @@
 import { CommonConfig, toBool } from '@fleet/config';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /** Settings of the telemetry gateway; each is an environment variable of the same name. */
 export class GatewayConfig extends CommonConfig {
@@ -127,6 +127,20 @@ export class GatewayConfig extends CommonConfig {
   @IsInt()
   @Min(0)
   GATEWAY_STATE_VACUUM_S = 10;
+
+  /**
+   * With an external Mosquitto (MQTT_URL): the folder where the gateway keeps the broker's password
+   * and ACL files (docker/mosquitto/mosquitto.conf) in step with the registered vehicles; unset, the
+   * files are someone else's job. See docs/operations.md, "Broker access".
+   */
+  @IsOptional()
+  @IsString()
+  MOSQUITTO_AUTH_DIR?: string;
+
+  /** How often those files are brought up to date, in seconds (a new car can connect after this). */
+  @IsInt()
+  @Min(1)
+  MOSQUITTO_AUTH_SYNC_S = 5;
 
   /** Database connections of the gateway. */
   @IsInt()

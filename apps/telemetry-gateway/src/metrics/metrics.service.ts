@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EmbeddedBroker } from '../broker/embedded-broker';
 
 /** The gateway's counters, in Prometheus format at /metrics. */
 @Injectable()
@@ -78,7 +79,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(@Optional() @Inject(EmbeddedBroker) embedded: EmbeddedBroker | null) {
     collectDefaultMetrics({ register: this.registry, prefix: 'fleet_gateway_' });
+    if (!embedded) return;
+    new Gauge({
+      name: 'fleet_broker_refused',
+      help: "What the embedded broker refused since its start: connections (bad credentials), publishes and subscriptions outside the client's rights",
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        const refused: Record<string, number> = { ...embedded.refused };
+        for (const [kind, count] of Object.entries(refused)) this.set({ kind }, count);
+      },
+    });
   }
 }

@@ -6,6 +6,8 @@ import type { DemoVehicle, KnownCar } from './seed';
 
 export interface DemoFleetOptions {
   brokerUrl: string;
+  /** The MQTT password every demo car connects with (seedDemoVehicles stored its hash). */
+  mqttPassword: string;
   topicPrefix?: string;
   /** The booking API's base URL (http://host:port) for the simulated drivers; none without it. */
   bookingUrl: string | null;
@@ -53,12 +55,14 @@ export class DemoFleet {
       const p: LatLon = last ?? this.city.randomSpot(this.random);
       const car = new SimulatedCar({
         url: this.options.brokerUrl,
+        password: this.options.mqttPassword,
         topicPrefix: this.options.topicPrefix,
         vehicleId: v.id,
         lat: p.lat,
         lon: p.lon,
         propulsion: v.propulsion,
         firstSeq: last?.seq === null || last?.seq === undefined ? 0 : last.seq + 1,
+        lastCommandCounter: last?.commandCounter,
       });
       car.energyPct = last?.energyPct ?? 30 + Math.round(this.random() * 70);
       car.odometerKm = 5_000 + Math.round(this.random() * 60_000);

@@ -1,3 +1,4 @@
+import { hashMqttPassword } from '@fleet/domain';
 import type { Client } from 'pg';
 import type { DemoCity } from './demo-city';
 
@@ -24,19 +25,31 @@ export function demoVehicles(count: number): DemoVehicle[] {
   });
 }
 
-/** Adds the demo cars (by id: existing ones are kept). Safe to run at every start; returns how many were new. */
-export async function seedDemoVehicles(db: Client, vehicles: readonly DemoVehicle[]): Promise<number> {
+/**
+ * Adds the demo cars (by id: existing ones are kept) and gives every demo car `mqttPassword` (username:
+ * its id). Safe to run at every start; returns how many cars were new.
+ */
+export async function seedDemoVehicles(
+  db: Client,
+  vehicles: readonly DemoVehicle[],
+  mqttPassword: string,
+): Promise<number> {
+  const ids = vehicles.map((v) => v.id);
   const { rowCount } = await db.query(
     `INSERT INTO vehicles (id, plate, model, propulsion, vehicle_type_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
      ON CONFLICT (id) DO NOTHING`,
     [
-      vehicles.map((v) => v.id),
+      ids,
       vehicles.map((v) => v.plate),
       vehicles.map((v) => v.model),
       vehicles.map((v) => v.propulsion),
       vehicles.map((v) => v.vehicleTypeId),
     ],
+  );
+  await db.query(
+    `UPDATE vehicles SET mqtt_username = id, mqtt_password_hash = $2 WHERE id = ANY($1::text[])`,
+    [ids, hashMqttPassword(mqttPassword)],
   );
   return rowCount ?? 0;
 }
@@ -77,6 +90,8 @@ export interface KnownCar {
   /** The last `seq` the platform stored (the box goes on counting from it). */
   seq: number | null;
   energyPct: number | null;
+  /** The highest command counter the platform handed out to it (no command the box took is above it). */
+  commandCounter: number;
 }
 
 /** The last known state of these cars: a restarted demo goes on where its cars stood. */
@@ -87,16 +102,24 @@ export async function knownCars(db: Client, ids: readonly string[]): Promise<Map
     lon: number;
     seq: string | null;
     energy: number | null;
+    counter: string;
   }>(
-    `SELECT vehicle_id AS id, ST_Y(position::geometry) AS lat, ST_X(position::geometry) AS lon, seq,
-            coalesce(battery_pct, fuel_pct) AS energy
-       FROM vehicle_state WHERE vehicle_id = ANY($1) AND position IS NOT NULL`,
+    `SELECT s.vehicle_id AS id, ST_Y(s.position::geometry) AS lat, ST_X(s.position::geometry) AS lon, s.seq,
+            coalesce(s.battery_pct, s.fuel_pct) AS energy, v.command_counter AS counter
+       FROM vehicle_state s JOIN vehicles v ON v.id = s.vehicle_id
+      WHERE s.vehicle_id = ANY($1) AND s.position IS NOT NULL`,
     [ids],
   );
   return new Map(
     rows.map((r) => [
       r.id,
-      { lat: r.lat, lon: r.lon, seq: r.seq === null ? null : Number(r.seq), energyPct: r.energy },
+      {
+        lat: r.lat,
+        lon: r.lon,
+        seq: r.seq === null ? null : Number(r.seq),
+        energyPct: r.energy,
+        commandCounter: Number(r.counter),
+      },
     ]),
   );
 }

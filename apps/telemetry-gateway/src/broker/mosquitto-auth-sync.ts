@@ -1,0 +1,66 @@
+import { stableMqttPasswordHash } from '@fleet/domain';
+import { MosquittoAccount, mosquittoAuthFiles } from '@fleet/messaging';
+import { PeriodicTask } from '@fleet/service-kit';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GatewayConfig } from '../config/gateway.config';
+import { VehicleAccountsRepository } from './vehicle-accounts.repository';
+
+/**
+ * Keeps an external Mosquitto's password and ACL files (MOSQUITTO_AUTH_DIR) in step with the
+ * registered vehicles, every MOSQUITTO_AUTH_SYNC_S seconds. A file is replaced atomically and only when
+ * its content changes; whatever runs Mosquitto reloads it on a change (SIGHUP: docker/mosquitto/run.sh
+ * does that). The stored `$7$` hashes are Mosquitto's own format, so no secret is ever needed here.
+ */
+@Injectable()
+export class MosquittoAuthSync implements OnApplicationShutdown {
+  private readonly logger = new Logger(MosquittoAuthSync.name);
+  private readonly task = new PeriodicTask('writing the Mosquitto account files', this.logger, () =>
+    this.write(),
+  );
+  private readonly service: MosquittoAccount;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly accounts: VehicleAccountsRepository,
+  ) {
+    const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = config;
+    this.service = { username, passwordHash: stableMqttPasswordHash(username, password) };
+  }
+
+  get enabled(): boolean {
+    return Boolean(this.config.MOSQUITTO_AUTH_DIR && this.config.MQTT_URL);
+  }
+
+  /** Writes the files once (before the gateway connects: its own account is in them), then keeps them. */
+  async start(): Promise<void> {
+    if (!this.enabled) return;
+    await this.task.runOnce();
+    this.task.start(this.config.MOSQUITTO_AUTH_SYNC_S * 1000);
+  }
+
+  onApplicationShutdown(): void {
+    this.task.stop();
+  }
+
+  /** Brings the files up to date; true when one changed. */
+  async write(): Promise<boolean> {
+    const dir = this.config.MOSQUITTO_AUTH_DIR!;
+    const vehicles = await this.accounts.all();
+    const files = mosquittoAuthFiles(this.config.MQTT_TOPIC_PREFIX, this.service, vehicles);
+    await mkdir(dir, { recursive: true });
+    let changed = false;
+    for (const [name, content] of Object.entries(files)) {
+      const path = join(dir, name);
+      if ((await readFile(path, 'utf8').catch(() => null)) === content) continue;
+      // Readable by the broker's own user (another container); the hashes are of random secrets.
+      const temporary = `${path}.${process.pid}.tmp`;
+      await writeFile(temporary, content, { mode: 0o644 });
+      await rename(temporary, path);
+      changed = true;
+    }
+    if (changed) this.logger.log(`Mosquitto account files written: ${vehicles.length} vehicle(s)`);
+    return changed;
+  }
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Mosquitto with the account files the telemetry gateway keeps in /mosquitto/auth (its
+# MOSQUITTO_AUTH_DIR, a shared volume): empty files until the gateway has written them (nobody gets
+# in), and a reload (SIGHUP) whenever they change, so a newly registered car can connect seconds later.
+set -eu
+AUTH=/mosquitto/auth
+for f in vehicles.passwd vehicles.acl services.passwd services.acl; do
+  [ -e "$AUTH/$f" ] || : >"$AUTH/$f"
+done
+stamp() { cat "$AUTH"/*.passwd "$AUTH"/*.acl | md5sum; }
+
+mosquitto -c /mosquitto/config/mosquitto.conf &
+pid=$!
+# SIGTERM: Mosquitto saves its persistent sessions (the gateway's queued telemetry) before it exits.
+trap 'kill -TERM "$pid"; wait "$pid"; exit $?' TERM INT
+last=$(stamp)
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 1
+  now=$(stamp)
+  if [ "$now" != "$last" ]; then
+    last=$now
+    kill -HUP "$pid"
+  fi
+done
+wait "$pid"
