@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { describeErrors } from './parse-telemetry';
+import { describeErrors, wellFormedText } from './parse-telemetry';
 import { RejectReason } from './reject-reason';
 
 export type ParsedMessage<T> =
@@ -21,7 +21,7 @@ export function parseJsonMessage<T extends object>(
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    return { ok: false, reason: RejectReason.MalformedJson, details: (err as Error).message };
+    return { ok: false, reason: RejectReason.MalformedJson, details: wellFormedText((err as Error).message) };
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, reason: RejectReason.SchemaViolation, details: `${what} must be a JSON object` };

@@ -62,7 +62,11 @@ export function parseTelemetryPayload(
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    return wholeMessage(RejectReason.MalformedJson, (err as Error).message.slice(0, 200), payload);
+    return wholeMessage(
+      RejectReason.MalformedJson,
+      wellFormedText((err as Error).message.slice(0, 200)),
+      payload,
+    );
   }
   if (!Array.isArray(body)) return validateOne(vehicleId, body, null, payload);
 
@@ -168,6 +172,14 @@ export function describeErrors(errors: ValidationError[]): string[] {
       msg.startsWith(e.property) ? msg : `${e.property}: ${msg}`,
     ),
   );
+}
+
+/**
+ * `text` with every lone UTF-16 surrogate replaced by U+FFFD. JSON.parse's messages quote one code
+ * unit of the offending character (half of an emoji), which PostgreSQL text and json refuse.
+ */
+export function wellFormedText(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /** True when any string key or value, at any depth, holds U+0000 (PostgreSQL text cannot store it). */
