@@ -7,6 +7,8 @@ import {
   ServiceProcess,
   startMosquitto,
   startService,
+  startTcpProxy,
+  TcpProxy,
   TestDatabase,
   TEST_VEHICLE_PASSWORD,
   waitFor,
@@ -19,16 +21,22 @@ export class GatewayHarness {
   broker!: MosquittoInstance;
   gateway!: ServiceProcess;
   readonly cars: SimulatedCar[] = [];
+  /** Between the gateway and PostgreSQL when started with `databaseProxy`: cut it for an outage. */
+  dbProxy?: TcpProxy;
   env: Record<string, string> = {};
   private gatewayPort = 0;
 
   /** Starts database, broker and gateway; `env` adds gateway settings. */
-  async start(env: Record<string, string> = {}): Promise<this> {
+  async start(env: Record<string, string> = {}, options: { databaseProxy?: boolean } = {}): Promise<this> {
     this.db = await createTestDatabase();
+    if (options.databaseProxy) {
+      const server = new URL(this.db.url);
+      this.dbProxy = await startTcpProxy(server.hostname, Number(server.port || 5432));
+    }
     this.broker = await startMosquitto();
     this.gatewayPort = await freePort();
     this.env = {
-      DATABASE_URL: this.db.url,
+      DATABASE_URL: this.dbProxy?.via(this.db.url) ?? this.db.url,
       MQTT_URL: this.broker.url,
       GATEWAY_INSTANCE_ID: `t${randomBytes(4).toString('hex')}`,
       GATEWAY_MQTT_CONNECTIONS: '8',
@@ -86,6 +94,7 @@ export class GatewayHarness {
     await Promise.all(this.cars.map((c) => c.disconnect().catch(() => undefined)));
     await this.gateway?.kill('SIGTERM');
     await this.broker?.stop();
+    await this.dbProxy?.close();
     await this.db?.drop();
   }
 }

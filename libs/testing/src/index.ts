@@ -2,3 +2,4 @@ export * from './ports';
 export * from './mosquitto';
 export * from './database';
 export * from './service-process';
+export * from './tcp-proxy';
