@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: set-up, build, then every benchmark (ingest, nearby, booking, live) in turn;
-# `bash scripts/bench.sh nearby booking` runs only those. Each prints a table and writes
-# bench/results/<name>.json; see bench/README.md.
+# `bash scripts/bench.sh nearby booking` runs only those; the soak (`npm run soak`) runs only by name.
+# Each prints a table and writes bench/results/<name>.json; see bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

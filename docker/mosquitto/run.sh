@@ -7,6 +7,10 @@ AUTH=/mosquitto/auth
 for f in vehicles.passwd vehicles.acl services.passwd services.acl; do
   [ -e "$AUTH/$f" ] || : >"$AUTH/$f"
 done
+# No car gets in until a gateway has subscribed again and rewritten the cars' accounts: Mosquitto 2.0
+# does not restore shared subscriptions at a start, and what a car published before the gateway's
+# subscription stood would reach nobody (cars keep unacknowledged samples and retry meanwhile).
+: >"$AUTH/vehicles.passwd"
 stamp() { cat "$AUTH"/*.passwd "$AUTH"/*.acl | md5sum; }
 
 mosquitto -c /mosquitto/config/mosquitto.conf &

@@ -67,7 +67,13 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   writeFileSync(configPath, `${config}\n${options.extraConfig ?? ''}\n`);
 
   let child: ChildProcess | null = null;
+  let stamp = authStamp(authDir);
   const start = async () => {
+    // As docker/mosquitto/run.sh: no car gets in until the gateway has subscribed and rewritten this.
+    if (options.secured) {
+      writeFileSync(join(authDir, 'vehicles.passwd'), '');
+      stamp = authStamp(authDir); // not a change to reload for: a SIGHUP before it is up would end it
+    }
     child = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -83,7 +89,6 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     });
   };
 
-  let stamp = authStamp(authDir);
   const watcher = options.secured
     ? setInterval(() => {
         const now = authStamp(authDir);

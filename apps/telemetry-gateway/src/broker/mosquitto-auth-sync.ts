@@ -5,6 +5,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayConfig } from '../config/gateway.config';
+import { IngestService } from '../ingest/ingest.service';
 import { VehicleAccountsRepository } from './vehicle-accounts.repository';
 
 /**
@@ -12,6 +13,11 @@ import { VehicleAccountsRepository } from './vehicle-accounts.repository';
  * registered vehicles, every MOSQUITTO_AUTH_SYNC_S seconds. A file is replaced atomically and only when
  * its content changes; whatever runs Mosquitto reloads it on a change (SIGHUP: docker/mosquitto/run.sh
  * does that). The stored `$7$` hashes are Mosquitto's own format, so no secret is ever needed here.
+ *
+ * The cars' accounts are written only while this gateway's telemetry subscription stands. Mosquitto
+ * 2.0 does not restore shared subscriptions when it restarts: what a car published before the gateway
+ * subscribed again would reach nobody and be lost. So the broker starts with no car accounts (run.sh
+ * empties the file), cars keep their samples and retry, and are let in once a gateway listens.
  */
 @Injectable()
 export class MosquittoAuthSync implements OnApplicationShutdown {
@@ -24,6 +30,7 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
   constructor(
     private readonly config: GatewayConfig,
     private readonly accounts: VehicleAccountsRepository,
+    private readonly ingest: IngestService,
   ) {
     const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = config;
     this.service = { username, passwordHash: stableMqttPasswordHash(username, password) };
@@ -49,9 +56,11 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
     const dir = this.config.MOSQUITTO_AUTH_DIR!;
     const vehicles = await this.accounts.all();
     const files = mosquittoAuthFiles(this.config.MQTT_TOPIC_PREFIX, this.service, vehicles);
+    const listening = this.ingest.connected;
     await mkdir(dir, { recursive: true });
     let changed = false;
     for (const [name, content] of Object.entries(files)) {
+      if (name.startsWith('vehicles.') && !listening) continue;
       const path = join(dir, name);
       if ((await readFile(path, 'utf8').catch(() => null)) === content) continue;
       // Readable by the broker's own user (another container); the hashes are of random secrets.

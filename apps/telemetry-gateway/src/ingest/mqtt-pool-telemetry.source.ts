@@ -30,6 +30,8 @@ export interface MqttPoolOptions extends PersistentSessionSettings {
 export class MqttPoolTelemetrySource implements TelemetrySource {
   private readonly logger = new Logger(MqttPoolTelemetrySource.name);
   private clients: MqttClient[] = [];
+  /** The connections whose subscription the broker granted since they last connected. */
+  private readonly subscribed = new WeakSet<MqttClient>();
 
   constructor(private readonly options: MqttPoolOptions) {}
 
@@ -68,8 +70,15 @@ export class MqttPoolTelemetrySource implements TelemetrySource {
       const ack = acks.hold(() => callback());
       onMessage({ topic: packet.topic, payload, receivedAtMs: Date.now(), ack });
     };
-    // A resumed session keeps its subscription; subscribing again is harmless and covers a lost one.
-    client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+    // A resumed session keeps its subscription, except a shared one after a restart of Mosquitto 2.0
+    // (which does not restore those): subscribing again covers that, and is harmless otherwise.
+    client.on('connect', () => {
+      this.subscribed.delete(client);
+      client.subscribe(topic, { qos: 1 }, (err, granted) => {
+        if (!err && granted?.every((g) => g.qos < 128)) this.subscribed.add(client);
+        else this.logger.warn(`telemetry connection ${index}: subscription refused`);
+      });
+    });
     client.on('error', (err) => this.logger.warn(`telemetry connection ${index}: ${err.message}`));
     return client;
   }
@@ -83,6 +92,6 @@ export class MqttPoolTelemetrySource implements TelemetrySource {
   }
 
   isConnected(): boolean {
-    return this.clients.length > 0 && this.clients.every((c) => c.connected);
+    return this.clients.length > 0 && this.clients.every((c) => c.connected && this.subscribed.has(c));
   }
 }

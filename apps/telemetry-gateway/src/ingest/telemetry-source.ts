@@ -11,6 +11,6 @@ export interface TelemetrySource {
   start(onMessage: (message: IncomingMessage) => void): Promise<void>;
   /** Stops taking messages; unacknowledged ones are redelivered by the broker later. */
   stop(): Promise<void>;
-  /** True while the source can receive. */
+  /** True while the source can receive (connected, and subscribed where that applies). */
   isConnected(): boolean;
 }
