@@ -29,6 +29,7 @@ import {
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
+import { serviceClientId } from '@fleet/messaging';
 import mqtt from 'mqtt';
 import { Client } from 'pg';
 import { GatewayConfig } from '../apps/telemetry-gateway/src/config/gateway.config';
@@ -597,7 +598,7 @@ async function discardSessions(url: string, connections: number): Promise<void> 
     await Promise.all(
       Array.from({ length: Math.min(100, connections - i) }, async (_, k) => {
         const c = await mqtt.connectAsync(url, {
-          clientId: `fleet-gw-bench-t${i + k}`,
+          clientId: serviceClientId(`gw-bench-t${i + k}`),
           protocolVersion: 5,
           clean: true,
           reconnectPeriod: 0,
