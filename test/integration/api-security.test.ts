@@ -225,20 +225,30 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
   };
   const token = (who: Exclude<Who, 'anonymous'>) => tokens[who]!;
 
-  /** A request to the booking service; `path` is the URL path (the API's starts with /api/v1). */
+  /**
+   * A request to the booking service; `path` is the URL path (the API's starts with /api/v1). `body` is
+   * sent as JSON, `rawBody` as it is (with the JSON content type).
+   */
   async function send(
     method: string,
     path: string,
-    options: { authorization?: string; body?: unknown; headers?: Record<string, string> } = {},
+    options: {
+      authorization?: string;
+      body?: unknown;
+      rawBody?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Answer> {
+    const payload =
+      options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
     const res = await fetch(`${booking.baseUrl}${path}`, {
       method,
       headers: {
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(options.authorization !== undefined ? { authorization: options.authorization } : {}),
         ...options.headers,
       },
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      body: payload,
     });
     const text = await res.text();
     let body: Record<string, unknown> = {};
@@ -770,11 +780,16 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
   });
 
   /**
-   * Client input that reaches PostgreSQL or the body parser unchecked answers 500 (and logs a stack at
-   * ERROR each time), the first two without any token. Written for the right answer and marked
-   * `it.failing` while the service gets it wrong: when one starts to pass, make it a plain `it`.
+   * Client input PostgreSQL cannot store (a NUL character, U+0000, which it refuses with "invalid byte
+   * sequence for encoding UTF8: 0x00"; an unpaired surrogate, which would be stored as U+FFFD), path ids
+   * that cannot exist, and bodies the body parser refuses: once each a 500 with a stack logged at
+   * ERROR, the first ones without any token. Now a client error that writes nothing and logs nothing:
+   * 400 VALIDATION_FAILED naming the field for bodies and query strings (refused before any DTO rule,
+   * so no such string reaches a query), 404 VEHICLE_NOT_FOUND for a vehicle id outside the id pattern
+   * (as for any other impossible id: no vehicle can have it, the table's CHECK says so), 413 and 400
+   * MALFORMED_JSON from the body parser.
    */
-  describe('known findings: client input answered with 500', () => {
+  describe('client input PostgreSQL or the body parser refuses: a client error, nothing written or logged', () => {
     const NUL = '\u0000';
     const square = {
       type: 'Polygon',
@@ -788,55 +803,168 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
         ],
       ],
     };
-    const cases: [string, Who, string, string, number, unknown][] = [
-      [
-        'a NUL character in the name at registration',
-        'anonymous',
-        'POST',
-        '/api/v1/auth/register',
-        400,
-        { email: 'nul@example.com', password: 'password-123', name: `a${NUL}b` },
-      ],
-      [
-        'a body over the size limit (200 kB)',
-        'anonymous',
-        'POST',
-        '/api/v1/auth/register',
-        413,
-        { email: 'big@example.com', password: 'password-123', name: 'x'.repeat(200_000) },
-      ],
-      ['a NUL character as a vehicle id', 'operator', 'GET', '/api/v1/vehicles/%00', 404, undefined],
-      [
-        'a NUL character as the paging cursor',
-        'operator',
-        'GET',
-        '/api/v1/vehicles?after=%00',
-        400,
-        undefined,
-      ],
-      [
-        'a NUL character in a plate',
-        'operator',
-        'POST',
-        '/api/v1/vehicles',
-        400,
-        { id: 'SEC-NUL', plate: `B${NUL}`, model: 'VW ID.3', propulsion: 'electric' },
-      ],
-      [
-        'a NUL character in a zone name',
-        'operator',
-        'POST',
-        '/api/v1/zones',
-        400,
-        { name: `zone${NUL}`, kind: 'no_parking', geometry: square },
-      ],
+    interface Case {
+      name: string;
+      who: Who;
+      method: string;
+      path: string;
+      body?: unknown;
+      rawBody?: string;
+      status: number;
+      code: string;
+      /** The field a VALIDATION_FAILED answer names, and a word its problem has. */
+      field?: [string, string];
+    }
+    const cases: Case[] = [
+      {
+        name: 'a NUL character in the name at registration',
+        who: 'anonymous',
+        method: 'POST',
+        path: '/api/v1/auth/register',
+        body: { email: 'nul@example.com', password: 'password-123', name: `a${NUL}b` },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['name', 'U+0000'],
+      },
+      {
+        name: 'a NUL character in the password at login',
+        who: 'anonymous',
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        body: { email: TEST_OPERATOR.email, password: `${TEST_OPERATOR.password}${NUL}` },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['password', 'U+0000'],
+      },
+      {
+        name: 'a body over the size limit (200 kB)',
+        who: 'anonymous',
+        method: 'POST',
+        path: '/api/v1/auth/register',
+        body: { email: 'big@example.com', password: 'password-123', name: 'x'.repeat(200_000) },
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+      {
+        name: 'a body that is not JSON',
+        who: 'anonymous',
+        method: 'POST',
+        path: '/api/v1/auth/register',
+        rawBody: '{',
+        status: 400,
+        code: 'MALFORMED_JSON',
+      },
+      {
+        name: 'a NUL character as a vehicle id',
+        who: 'operator',
+        method: 'GET',
+        path: '/api/v1/vehicles/%00',
+        status: 404,
+        code: 'VEHICLE_NOT_FOUND',
+      },
+      {
+        name: 'a NUL character as the vehicle id of a status change',
+        who: 'operator',
+        method: 'PATCH',
+        path: '/api/v1/vehicles/%00',
+        body: { operationalStatus: 'maintenance' },
+        status: 404,
+        code: 'VEHICLE_NOT_FOUND',
+      },
+      {
+        name: 'a NUL character as the vehicle id of a track',
+        who: 'operator',
+        method: 'GET',
+        path: '/api/v1/vehicles/%00/track',
+        status: 404,
+        code: 'VEHICLE_NOT_FOUND',
+      },
+      {
+        name: 'a NUL character as the vehicle id of a command',
+        who: 'operator',
+        method: 'POST',
+        path: '/api/v1/vehicles/%00/commands',
+        body: { type: 'honk' },
+        status: 404,
+        code: 'VEHICLE_NOT_FOUND',
+      },
+      {
+        name: 'a NUL character as the paging cursor',
+        who: 'operator',
+        method: 'GET',
+        path: '/api/v1/vehicles?after=%00',
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['after', 'U+0000'],
+      },
+      {
+        name: 'a NUL character in a plate',
+        who: 'operator',
+        method: 'POST',
+        path: '/api/v1/vehicles',
+        body: { id: 'SEC-NUL', plate: `B${NUL}`, model: 'VW ID.3', propulsion: 'electric' },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['plate', 'U+0000'],
+      },
+      {
+        name: 'an unpaired surrogate in a plate',
+        who: 'operator',
+        method: 'POST',
+        path: '/api/v1/vehicles',
+        body: { id: 'SEC-SURROGATE', plate: 'B\ud800', model: 'VW ID.3', propulsion: 'electric' },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['plate', 'surrogate'],
+      },
+      {
+        name: 'a NUL character in a zone name',
+        who: 'operator',
+        method: 'POST',
+        path: '/api/v1/zones',
+        body: { name: `zone${NUL}`, kind: 'no_parking', geometry: square },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: ['name', 'U+0000'],
+      },
     ];
 
-    for (const [name, who, method, path, status, body] of cases) {
-      it.failing(`${name}: ${method} ${path} as ${who} answers ${status}, not 500`, async () => {
-        const res = await send(method, path, { authorization: tokens[who] && `Bearer ${tokens[who]}`, body });
-        expect(res.status).toBe(status);
+    /** What any of these requests could write. */
+    const written = async () =>
+      (
+        await db.client.query(
+          `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM vehicles)::int AS vehicles,
+                  (SELECT count(*) FROM zones)::int AS zones, (SELECT count(*) FROM vehicle_commands)::int AS commands`,
+        )
+      ).rows[0] as Record<string, number>;
+    /** Where the service's output stood before these requests. */
+    let logFrom = 0;
+    beforeAll(() => {
+      logFrom = booking.output().length;
+    });
+
+    for (const { name, who, method, path, body, rawBody, status, code, field } of cases) {
+      it(`${name}: ${method} ${path} as ${who} answers ${status} ${code}`, async () => {
+        const before = await written();
+        const res = await send(method, path, {
+          authorization: tokens[who] && `Bearer ${tokens[who]}`,
+          body,
+          rawBody,
+        });
+        expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+        expect(res.body).toMatchObject({ statusCode: status, message: expect.any(String) });
+        if (field) {
+          expect(res.body.fields).toEqual([
+            { field: field[0], problems: [expect.stringContaining(field[1])] },
+          ]);
+        }
+        expect(await written()).toEqual(before);
       });
     }
+
+    it('logs no error and no stack trace for any of them', () => {
+      const logged = booking.output().slice(logFrom);
+      expect(logged).not.toMatch(/ERROR|\n\s+at /);
+    });
   });
 });

@@ -3,10 +3,12 @@ import { loadConfig } from '@fleet/config';
 import { logLevels, runService, superviseWorkers } from '@fleet/service-kit';
 import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import cluster from 'node:cluster';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BookingModule } from './app.module';
-import { validationPipe } from './common/validation';
+import { useRequestBodyParsers } from './common/request-body';
+import { RequestValidationPipe } from './common/validation';
 import { BookingConfig, productionProblems } from './config/booking.config';
 
 runService('booking', async () => {
@@ -15,16 +17,18 @@ runService('booking', async () => {
   if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
   if (config.BOOKING_WORKERS > 1 && cluster.isPrimary)
     return superviseWorkers('booking', config.BOOKING_WORKERS);
-  const app = await NestFactory.create(BookingModule.register(config), {
+  const app = await NestFactory.create<NestExpressApplication>(BookingModule.register(config), {
     logger: logLevels(config.LOG_LEVEL),
+    bodyParser: false, // useRequestBodyParsers, below
   });
   app.setGlobalPrefix('api/v1', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
-  app.useGlobalPipes(validationPipe());
+  app.useGlobalPipes(new RequestValidationPipe());
   app.enableCors({
     origin: config.BOOKING_CORS_ORIGINS === '*' ? true : config.BOOKING_CORS_ORIGINS.split(','),
     exposedHeaders: ['Location'],
     maxAge: 600,
   });
+  useRequestBodyParsers(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

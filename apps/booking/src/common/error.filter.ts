@@ -1,23 +1,31 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ApiError, statusCode } from './api-error';
+import { requestBodyError } from './request-body';
 
-/** Upper-snake codes for errors Nest raises itself. */
-const CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE_ENTITY',
-  429: 'TOO_MANY_REQUESTS',
-  500: 'INTERNAL_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
-};
+/**
+ * SQLSTATEs of text PostgreSQL refuses to store: 22021 character_not_in_repertoire ("invalid byte
+ * sequence for encoding UTF8: 0x00", a NUL in a parameter) and 22P05 untranslatable_character (a
+ * \u0000 escape in json). The booking service converts no stored bytes to text in SQL, so these
+ * come from what a client sent.
+ */
+const UNSTORABLE_TEXT_STATES = new Set(['22021', '22P05']);
+
+/**
+ * The answer to a PostgreSQL error caused by text a client sent that got past validation (TypeORM
+ * puts the SQLSTATE on the error as `code`, the pg driver's error is its `driverError`), or undefined.
+ */
+export function unstorableTextError(err: unknown): ApiError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const state = e.code ?? e.driverError?.code;
+  if (typeof state !== 'string' || !UNSTORABLE_TEXT_STATES.has(state)) return undefined;
+  return new ApiError(
+    400,
+    'VALIDATION_FAILED',
+    'the request holds text that cannot be stored, such as the NUL character (U+0000)',
+  );
+}
 
 /** One error shape for every error: `{statusCode, code, message, ...}` (CONTRACT.md section 2). */
 @Catch()
@@ -25,14 +33,29 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    if (!(exception instanceof HttpException)) {
-      this.logger.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    if (exception instanceof HttpException) return this.answer(res, exception);
+    // Client errors that are no HttpException: answered for what they are, no stack logged.
+    const bodyError = requestBodyError(exception);
+    if (bodyError) return this.answer(res, bodyError);
+    const textError = unstorableTextError(exception);
+    if (textError) {
+      // Validation let it through (RequestValidationPipe covers bodies and queries): worth a line.
+      const req = http.getRequest<Request>();
+      const route = (req.route as { path?: string } | undefined)?.path ?? req.path;
+      this.logger.warn(
+        `${req.method} ${route}: PostgreSQL refused text of the request (${(exception as Error).message}); answered 400`,
       );
-      res.status(500).json({ statusCode: 500, code: 'INTERNAL_ERROR', message: 'internal error' });
-      return;
+      return this.answer(res, textError);
     }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    res.status(500).json({ statusCode: 500, code: 'INTERNAL_ERROR', message: 'internal error' });
+  }
+
+  private answer(res: Response, exception: HttpException): void {
     const status = exception.getStatus();
     const body = exception.getResponse();
     if (typeof body === 'object' && body !== null && 'code' in body) {
@@ -45,6 +68,6 @@ export class ErrorFilter implements ExceptionFilter {
       : typeof raw === 'string'
         ? raw
         : (HttpStatus[status] ?? 'error');
-    res.status(status).json({ statusCode: status, code: CODES[status] ?? `HTTP_${status}`, message });
+    res.status(status).json({ statusCode: status, code: statusCode(status), message });
   }
 }

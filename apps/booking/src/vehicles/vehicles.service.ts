@@ -1,4 +1,4 @@
-import type { CommandType } from '@fleet/contracts';
+import { type CommandType, VEHICLE_ID_PATTERN } from '@fleet/contracts';
 import { newMqttPassword, VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { CommandView } from '@fleet/messaging';
@@ -93,6 +93,12 @@ const STATUS_PATHS: Record<OperationalStatus, Partial<Record<VehicleState, State
 };
 const IN_USE: readonly VehicleState[] = ['reserved', 'on_trip', 'stopped'];
 
+/**
+ * 404 for an unknown vehicle. An id outside VEHICLE_ID_PATTERN (the vehicles table's CHECK) names
+ * none and is answered so without a query, as the UUID_PATTERN check does for reservations and trips.
+ */
+const vehicleNotFound = () => notFound('vehicle', 'VEHICLE_NOT_FOUND');
+
 /** The operator's vehicles: registration, details, operational status, track, commands, quarantine. */
 @Injectable()
 export class VehiclesService {
@@ -113,8 +119,8 @@ export class VehiclesService {
   }
 
   async get(id: string): Promise<VehicleDetails> {
-    const row = await this.vehicles.find(id);
-    if (!row) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
+    const row = VEHICLE_ID_PATTERN.test(id) ? await this.vehicles.find(id) : undefined;
+    if (!row) throw vehicleNotFound();
     return details(row);
   }
 
@@ -127,9 +133,10 @@ export class VehiclesService {
    * written). A car reserved or on a trip is refused (409 VEHICLE_IN_USE): the booking ends first.
    */
   async setOperationalStatus(id: string, status: OperationalStatus): Promise<VehicleDetails> {
+    if (!VEHICLE_ID_PATTERN.test(id)) throw vehicleNotFound();
     await this.fleet.transaction(async (db) => {
       const row = await this.vehicles.find(id, db, true);
-      if (!row) throw notFound('vehicle', 'VEHICLE_NOT_FOUND');
+      if (!row) throw vehicleNotFound();
       const current = row.state === 'non_contactable' ? (row.stateBeforeOffline ?? row.state) : row.state;
       if (status !== row.operationalStatus && IN_USE.includes(current)) {
         throw new ApiError(409, 'VEHICLE_IN_USE', `the car is ${current}; end its booking first`);
@@ -149,7 +156,8 @@ export class VehiclesService {
   }
 
   /** Sends a command and answers with its final status. */
-  command(caller: Caller, id: string, type: CommandType): Promise<CommandView> {
+  async command(caller: Caller, id: string, type: CommandType): Promise<CommandView> {
+    if (!VEHICLE_ID_PATTERN.test(id)) throw vehicleNotFound();
     return this.commander.send(id, type, caller.id);
   }
 
