@@ -49,15 +49,27 @@ const params = {
   drainTimeoutS: intEnv('SOAK_DRAIN_TIMEOUT_S', 120),
 };
 type FaultKind = 'mosquitto restart' | 'database unreachable' | 'gateway SIGKILL';
-const SCHEDULE: FaultKind[] = [
-  'mosquitto restart',
-  'database unreachable',
-  'gateway SIGKILL',
-  'mosquitto restart',
-  'database unreachable',
-  'gateway SIGKILL',
-  'mosquitto restart',
-];
+/** SOAK_FAULTS=broker,database,gateway keeps only those kinds (e.g. one long outage at a high rate). */
+const KINDS: Record<string, FaultKind> = {
+  broker: 'mosquitto restart',
+  database: 'database unreachable',
+  gateway: 'gateway SIGKILL',
+};
+const kept = (process.env.SOAK_FAULTS ?? 'broker,database,gateway').split(',').map((k) => {
+  if (!KINDS[k.trim()]) throw new Error(`SOAK_FAULTS: unknown fault ${k} (broker, database, gateway)`);
+  return KINDS[k.trim()];
+});
+const SCHEDULE = (
+  [
+    'mosquitto restart',
+    'database unreachable',
+    'gateway SIGKILL',
+    'mosquitto restart',
+    'database unreachable',
+    'gateway SIGKILL',
+    'mosquitto restart',
+  ] as const
+).filter((f) => kept.includes(f));
 const PREFIX = 'fleet/v1';
 
 /** A car: numbered samples at a steady rate over its own MQTT connection, counting what the broker acknowledged. */
@@ -93,7 +105,7 @@ class SoakCar {
     await new Promise<void>((done) => this.client.once('connect', () => done()));
   }
 
-  start(rateHz: number): void {
+  start(rateHz: number, fleetSize: number): void {
     const periodMs = 1000 / rateHz;
     // Spread the cars over the period, so the load is steady rather than in bursts.
     setTimeout(
@@ -101,7 +113,7 @@ class SoakCar {
         this.publishOne();
         this.timer = setInterval(() => this.publishOne(), periodMs);
       },
-      (this.index * periodMs) / 200,
+      (this.index * periodMs) / fleetSize,
     );
   }
 
@@ -203,7 +215,7 @@ runBenchmark(cleanup, async () => {
   log(`${cars.length} cars connected; publishing`);
   const startedAt = Date.now();
   const at = () => round((Date.now() - startedAt) / 1000, 1);
-  for (const car of cars) car.start(params.rateHz);
+  for (const car of cars) car.start(params.rateHz, cars.length);
 
   const recoveries: Promise<number | null>[] = [];
   const faults: FaultRecord[] = [];
@@ -289,13 +301,19 @@ runBenchmark(cleanup, async () => {
     ['drain after the cars stopped, s', fmt(totals.drainS, 1)],
   ]);
 
-  const file = resolve(__dirname, 'results', SHORT ? 'soak-short.json' : 'soak.json');
+  const name = process.env.SOAK_RESULT ?? (SHORT ? 'soak-short' : 'soak');
+  const file = resolve(__dirname, 'results', `${name}.json`);
   await writeResult(file, {
     benchmark: 'soak',
     short: SHORT,
     measuredAt: new Date().toISOString(),
     machine: await machineDetails({ commands: { mosquitto: 'mosquitto -h | head -n 1' } }),
-    params: { ...params, samplesPerSecond: params.cars * params.rateHz, publishingS: publishedAtS },
+    params: {
+      ...params,
+      faults: kept,
+      samplesPerSecond: params.cars * params.rateHz,
+      publishingS: publishedAtS,
+    },
     faults,
     totals,
     drainStartedAtS: round((drainStart - startedAt) / 1000, 1),

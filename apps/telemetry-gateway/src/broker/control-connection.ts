@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import mqtt, { IClientPublishOptions, MqttClient } from 'mqtt';
+import { isPostgresDataError } from '../ingest/group-commit';
 import { persistentSessionOptions, PersistentSessionSettings } from './persistent-session';
 
 export type ControlHandler = (topic: string, payload: Buffer) => Promise<void>;
@@ -79,14 +80,18 @@ function filterToRegExp(filter: string): RegExp {
   return new RegExp(`^${parts.join('/')}$`);
 }
 
-/** Retries a database step on transient failures for up to `totalMs`. */
-export async function withRetry<T>(step: () => Promise<T>, totalMs = 60_000): Promise<T> {
+/**
+ * Retries a database step for up to `totalMs` (10 minutes: a database outage the platform rides out),
+ * except on a data error (SQLSTATE class 22 or 23), which no retry heals: that one is thrown at once,
+ * so one bad message does not hold the control session up.
+ */
+export async function withRetry<T>(step: () => Promise<T>, totalMs = 600_000): Promise<T> {
   const deadline = Date.now() + totalMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (isPostgresDataError(err) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
     }
   }
