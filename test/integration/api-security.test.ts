@@ -12,7 +12,7 @@ import {
 } from '@fleet/testing';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
-import { BookingApi } from './booking-api';
+import { BERLIN_CENTRE, BookingApi } from './booking-api';
 import { startBooking, startGateway, TEST_OPERATOR } from './platform';
 
 /** The four callers of the matrix. Driver A owns a reservation and a trip; driver B owns nothing of A's. */
@@ -224,6 +224,14 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
     operator: undefined,
   };
   const token = (who: Exclude<Who, 'anonymous'>) => tokens[who]!;
+  /** What the forged tokens are made from: the services' real settings and two real users. */
+  const tokenKit = (): TokenKit => ({
+    secret: JWT_SECRET,
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+    operatorId: claimsOf(token('operator')).sub as string,
+    driverA: token('driverA'),
+  });
 
   /**
    * A request to the booking service; `path` is the URL path (the API's starts with /api/v1). `body` is
@@ -312,22 +320,10 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
     tokens.operator = await client.login(TEST_OPERATOR.email, TEST_OPERATOR.password);
     tokens.driverA = await client.driver('sec-a');
     tokens.driverB = await client.driver('sec-b');
-    const businessArea = {
-      type: 'Polygon',
-      coordinates: [
-        [
-          [13.3, 52.45],
-          [13.55, 52.45],
-          [13.55, 52.6],
-          [13.3, 52.6],
-          [13.3, 52.45],
-        ],
-      ],
-    };
     const zone = await as('operator', 'POST', '/zones', {
       name: 'Berlin',
       kind: 'business_area',
-      geometry: businessArea,
+      geometry: BERLIN_CENTRE,
     });
     expect(zone.status).toBe(201);
   }, 90_000);
@@ -701,13 +697,7 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
     ];
 
     beforeAll(() => {
-      kit = {
-        secret: JWT_SECRET,
-        issuer: JWT_ISSUER,
-        audience: JWT_AUDIENCE,
-        operatorId: claimsOf(token('operator')).sub as string,
-        driverA: token('driverA'),
-      };
+      kit = tokenKit();
     });
 
     // Controls: tokens made by the same hand with the right key pass, so each 401 below is its defect's.
@@ -759,13 +749,7 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
     }
 
     beforeAll(() => {
-      kit = {
-        secret: JWT_SECRET,
-        issuer: JWT_ISSUER,
-        audience: JWT_AUDIENCE,
-        operatorId: claimsOf(token('operator')).sub as string,
-        driverA: token('driverA'),
-      };
+      kit = tokenKit();
     });
 
     it('connects with a hand-made, correctly signed operator token (the control)', async () => {

@@ -55,3 +55,17 @@ export class BookingApi {
     return this.login(email, 'password-123');
   }
 }
+
+/** A business area for tests: central Berlin, a rectangle around Alexanderplatz. */
+export const BERLIN_CENTRE = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [13.3, 52.45],
+      [13.55, 52.45],
+      [13.55, 52.6],
+      [13.3, 52.6],
+      [13.3, 52.45],
+    ],
+  ],
+};

@@ -7,7 +7,7 @@ import {
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
-import { ApiRequest, BookingApi } from './booking-api';
+import { ApiRequest, BERLIN_CENTRE, BookingApi } from './booking-api';
 
 /**
  * The booking service as a process against the real PostgreSQL/PostGIS: auth, zones, nearby search,
@@ -22,18 +22,6 @@ describe('booking: auth, zones, nearby, reservations', () => {
   let operator: string;
 
   const ALEX = { lat: 52.5219, lon: 13.4132 };
-  const businessArea = {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [13.3, 52.45],
-        [13.55, 52.45],
-        [13.55, 52.6],
-        [13.3, 52.6],
-        [13.3, 52.45],
-      ],
-    ],
-  };
 
   /**
    * Puts cars where the gateway would: online, available, a fresh fix `metres` east of Alexanderplatz;
@@ -89,7 +77,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
     const zone = await api('/zones', {
       method: 'POST',
       token: operator,
-      body: { name: 'Berlin centre', kind: 'business_area', geometry: businessArea },
+      body: { name: 'Berlin centre', kind: 'business_area', geometry: BERLIN_CENTRE },
     });
     expect(zone.status).toBe(201);
   }, 60_000);
@@ -153,7 +141,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
       const res = await api('/zones', {
         method: 'POST',
         token,
-        body: { name: 'x', kind: 'no_parking', geometry: businessArea },
+        body: { name: 'x', kind: 'no_parking', geometry: BERLIN_CENTRE },
       });
       expect(res.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
     });
