@@ -174,12 +174,15 @@ export function describeErrors(errors: ValidationError[]): string[] {
   );
 }
 
+/** A UTF-16 surrogate without its other half: no Unicode character; PostgreSQL json refuses it. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
  * `text` with every lone UTF-16 surrogate replaced by U+FFFD. JSON.parse's messages quote one code
  * unit of the offending character (half of an emoji), which PostgreSQL text and json refuse.
  */
 export function wellFormedText(text: string): string {
-  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd');
 }
 
 /** True when any string key or value, at any depth, holds U+0000 (PostgreSQL text cannot store it). */

@@ -1,3 +1,4 @@
+import { LONE_SURROGATE } from '@fleet/contracts';
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ApiError } from './api-error';
 
@@ -27,8 +28,6 @@ export function validationFailed(fields: FieldProblem[]): ApiError {
 }
 
 const NUL = '\u0000';
-/** A UTF-16 surrogate without its other half: no Unicode character, stored as U+FFFD if at all. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Why PostgreSQL cannot store `text` as it is, or undefined when it can: a NUL character is refused
