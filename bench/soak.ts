@@ -72,6 +72,18 @@ const SCHEDULE = (
 ).filter((f) => kept.includes(f));
 const PREFIX = 'fleet/v1';
 
+/**
+ * `missing`: every (id, seq) a car published (seq 0 .. n - 1, from $1 ids and $2 counts) that is not
+ * stored, with `run` equal along a run of consecutive missing seqs of one car.
+ */
+const MISSING_SEQS = `
+  expected AS (
+    SELECT c.id, s.seq FROM unnest($1::text[], $2::int[]) AS c(id, n), generate_series(0, c.n - 1) AS s(seq)
+  ), missing AS (
+    SELECT e.id, e.seq, e.seq - row_number() OVER (PARTITION BY e.id ORDER BY e.seq) AS run FROM expected e
+     WHERE NOT EXISTS (SELECT 1 FROM telemetry t WHERE t.vehicle_id = e.id AND t.seq = e.seq)
+  )`;
+
 /** A car: numbered samples at a steady rate over its own MQTT connection, counting what the broker acknowledged. */
 class SoakCar {
   private client!: MqttClient;
@@ -263,15 +275,13 @@ runBenchmark(cleanup, async () => {
 
   const published = sum(cars.map((c) => c.published));
   const acked = sum(cars.map((c) => c.acked));
+  const publishedSeqs = [cars.map((c) => c.id), cars.map((c) => c.published)];
   const { rows } = await db.client.query<{ stored: number; distinct_stored: number; lost: number }>(
-    `WITH expected AS (
-       SELECT c.id, s.seq FROM unnest($1::text[], $2::int[]) AS c(id, n), generate_series(0, c.n - 1) AS s(seq)
-     )
+    `WITH ${MISSING_SEQS}
      SELECT (SELECT count(*)::int FROM telemetry) AS stored,
             (SELECT count(DISTINCT (vehicle_id, seq))::int FROM telemetry) AS distinct_stored,
-            (SELECT count(*)::int FROM expected e
-              WHERE NOT EXISTS (SELECT 1 FROM telemetry t WHERE t.vehicle_id = e.id AND t.seq = e.seq)) AS lost`,
-    [cars.map((c) => c.id), cars.map((c) => c.published)],
+            (SELECT count(*)::int FROM missing) AS lost`,
+    publishedSeqs,
   );
   const totals = {
     published,
@@ -320,15 +330,10 @@ runBenchmark(cleanup, async () => {
   });
   if (totals.lost > 0) {
     const { rows: gaps } = await db.client.query<{ id: string; from_seq: number; to_seq: number }>(
-      `WITH expected AS (
-         SELECT c.id, s.seq FROM unnest($1::text[], $2::int[]) AS c(id, n), generate_series(0, c.n - 1) AS s(seq)
-       ), missing AS (
-         SELECT e.id, e.seq, e.seq - row_number() OVER (PARTITION BY e.id ORDER BY e.seq) AS run FROM expected e
-          WHERE NOT EXISTS (SELECT 1 FROM telemetry t WHERE t.vehicle_id = e.id AND t.seq = e.seq)
-       )
+      `WITH ${MISSING_SEQS}
        SELECT id, min(seq)::int AS from_seq, max(seq)::int AS to_seq FROM missing GROUP BY id, run
         ORDER BY min(seq), id LIMIT 12`,
-      [cars.map((c) => c.id), cars.map((c) => c.published)],
+      publishedSeqs,
     );
     log(`lost samples (first runs, seq at ${params.rateHz} Hz from the start):`);
     for (const g of gaps) log(`  ${g.id} seq ${g.from_seq}..${g.to_seq}`);
