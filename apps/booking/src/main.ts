@@ -5,11 +5,14 @@ import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cluster from 'node:cluster';
+import cors from 'cors';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BookingModule } from './app.module';
 import { useRequestBodyParsers } from './common/request-body';
 import { RequestValidationPipe } from './common/validation';
 import { BookingConfig, productionProblems } from './config/booking.config';
+import { answerNearbyAhead } from './vehicles/nearby-fast-path';
+import { NearbyIndexService } from './vehicles/nearby-index.service';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
@@ -23,11 +26,13 @@ runService('booking', async () => {
   });
   app.setGlobalPrefix('api/v1', { exclude: [{ path: 'health', method: RequestMethod.GET }] });
   app.useGlobalPipes(new RequestValidationPipe());
-  app.enableCors({
+  const corsHeaders = cors({
     origin: config.BOOKING_CORS_ORIGINS === '*' ? true : config.BOOKING_CORS_ORIGINS.split(','),
     exposedHeaders: ['Location'],
     maxAge: 600,
   });
+  app.use(corsHeaders);
+  answerNearbyAhead(app.getHttpServer(), app.get(NearbyIndexService), corsHeaders);
   useRequestBodyParsers(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
