@@ -220,6 +220,45 @@ describe('booking: auth, zones, nearby, reservations', () => {
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
+
+    it('gives the same answer however the search is written (plain searches take the fast path)', async () => {
+      const plain = await api(`/vehicles/nearby?lat=${ALEX.lat}&lon=${ALEX.lon}&radius=1000`);
+      // Percent-encoded, a sign and an exponent: valid, but not plain, so Express and Nest answer it.
+      const spelled = await api(`/vehicles/nearby?lat=%2B${ALEX.lat}&lon=134132e-4&radius=1e3&limit=20`);
+      expect(spelled.status).toBe(200);
+      expect(plain.body).toEqual(spelled.body);
+      expect(plain.body.vehicles!.map((v) => v.id)).toEqual(['NEAR-100', 'NEAR-300']);
+    });
+
+    it('answers a browser page with the CORS headers and JSON, on a plain search and on a refused one', async () => {
+      const origin = 'https://app.fleet.example';
+      for (const [query, status] of [
+        [`lat=${ALEX.lat}&lon=${ALEX.lon}`, 200],
+        [`lat=${ALEX.lat}&lon=${ALEX.lon}&radius=0`, 400],
+      ] as const) {
+        const res = await fetch(`${booking.baseUrl}/api/v1/vehicles/nearby?${query}`, {
+          headers: { origin },
+        });
+        expect(res.status).toBe(status);
+        expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+        expect(res.headers.get('access-control-expose-headers')).toBe('Location');
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(await res.text()));
+      }
+      const preflight = await fetch(
+        `${booking.baseUrl}/api/v1/vehicles/nearby?lat=${ALEX.lat}&lon=${ALEX.lon}`,
+        {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'authorization',
+          },
+        },
+      );
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    });
   });
 
   describe('reservations', () => {

@@ -92,13 +92,16 @@ export function answerNearbyAhead(
   server.removeListener('request', rest);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
-    const search = req.method === 'GET' && url.startsWith(path) ? plainNearbySearch(url.slice(path.length)) : undefined;
+    const search =
+      req.method === 'GET' && url.startsWith(path) ? plainNearbySearch(url.slice(path.length)) : undefined;
     if (!search) return rest(req, res);
     cors(req, res, (err) => {
       if (err) return rest(req, res);
       let body: string;
       try {
-        body = JSON.stringify(nearbyAnswer(nearbyCars.find(search.lat, search.lon, search.radius, search.limit)));
+        body = JSON.stringify(
+          nearbyAnswer(nearbyCars.find(search.lat, search.lon, search.radius, search.limit)),
+        );
       } catch {
         return rest(req, res); // the route answers, or reports the error as every route does
       }
