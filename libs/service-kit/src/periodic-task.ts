@@ -14,12 +14,24 @@ export class PeriodicTask {
     private readonly task: () => Promise<unknown>,
   ) {}
 
-  start(periodMs: number): void {
-    this.timer = setInterval(() => void this.runOnce(), periodMs);
+  /**
+   * Runs the task every `periodMs`. With `spread`, the first run comes after a random share of the
+   * period, so that processes started together (cluster workers, replicas) do not all run it at once.
+   */
+  start(periodMs: number, { spread = false } = {}): void {
+    const every = () => (this.timer = setInterval(() => void this.runOnce(), periodMs));
+    if (!spread) {
+      every();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      every();
+      void this.runOnce();
+    }, Math.random() * periodMs);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer); // a timeout or an interval: Node clears either
   }
 
   async runOnce(): Promise<void> {

@@ -53,7 +53,8 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
     // Loaded first, then subscribed; once the subscription holds, a delta read takes what changed between.
     await this.reload();
     this.subscribe();
-    this.resync.start(this.config.NEARBY_INDEX_RESYNC_MS);
+    // Spread, so that the workers of a cluster do not all read at once.
+    this.resync.start(this.config.NEARBY_INDEX_RESYNC_MS, { spread: true });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -103,7 +104,10 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
     // A write whose transaction began before our last read but committed after it has an older
     // updated_at: the margin covers transactions shorter than it.
     const since = this.syncedAt && new Date(this.syncedAt.getTime() - RESYNC_MARGIN_MS);
-    const [cars] = await Promise.all([this.loadCars(undefined, since), this.refreshZones()]);
+    const [cars] = await Promise.all([
+      since ? this.loadChangedCars(since) : this.loadCars(),
+      this.refreshZones(),
+    ]);
     for (let i = 0; i < cars.length; i += RELOAD_SLICE) {
       for (const car of cars.slice(i, i + RELOAD_SLICE)) this.index.upsert(car);
       await new Promise((resolve) => setImmediate(resolve));
@@ -116,24 +120,40 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
 
   private async add(vehicleIds: string[]): Promise<void> {
     try {
-      for (const car of await this.loadCars(vehicleIds)) this.index.upsert(car);
+      for (const car of await this.loadCars(`WHERE v.id = ANY($1)`, [vehicleIds])) this.index.upsert(car);
     } catch (err) {
       this.logger.warn(`cannot load cars ${vehicleIds.join(', ')}: ${(err as Error).message}`);
     }
   }
 
-  /** Every car, or the given ones, or those changed since a time. */
-  private loadCars(vehicleIds?: string[], since: Date | null = null): Promise<IndexedCar[]> {
-    return queryRows<IndexedCar>(
-      this.dataSource,
-      `SELECT v.id, v.plate, v.model, v.propulsion, v.operational_status AS "operationalStatus",
-              ST_Y(s.position::geometry) AS lat, ST_X(s.position::geometry) AS lon, s.state, s.online,
-              (extract(epoch FROM s.fix_at) * 1000)::float8 AS "fixAtMs", s.fuel_pct AS "fuelPct",
-              s.battery_pct AS "batteryPct", s.range_km AS "rangeKm", s.version::float8 AS version
-         FROM vehicles v JOIN vehicle_state s ON s.vehicle_id = v.id
-        WHERE ($1::text[] IS NULL OR v.id = ANY($1))
-          AND ($2::timestamptz IS NULL OR s.updated_at > $2 OR v.updated_at > $2)`,
-      [vehicleIds ?? null, since],
+  /**
+   * The cars a `WHERE` clause on `vehicles v` picks (every car without one). A delta read names the
+   * changed ids first, from two plain scans of `updated_at`: joining the whole fleet and filtering
+   * after cost PostgreSQL 80-150 ms per read at 100,000 cars (the filter spans both tables), and the
+   * planner ran it on parallel workers, taking both cores of a small machine at once. No parallel
+   * workers here: a background read should leave the other cores to the answers.
+   */
+  private loadCars(where = '', params: unknown[] = []): Promise<IndexedCar[]> {
+    return this.dataSource.transaction(async (db) => {
+      await db.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
+      return queryRows<IndexedCar>(
+        db,
+        `SELECT v.id, v.plate, v.model, v.propulsion, v.operational_status AS "operationalStatus",
+                ST_Y(s.position::geometry) AS lat, ST_X(s.position::geometry) AS lon, s.state, s.online,
+                (extract(epoch FROM s.fix_at) * 1000)::float8 AS "fixAtMs", s.fuel_pct AS "fuelPct",
+                s.battery_pct AS "batteryPct", s.range_km AS "rangeKm", s.version::float8 AS version
+           FROM vehicles v JOIN vehicle_state s ON s.vehicle_id = v.id
+          ${where}`,
+        params,
+      );
+    });
+  }
+
+  private loadChangedCars(since: Date): Promise<IndexedCar[]> {
+    return this.loadCars(
+      `WHERE v.id IN (SELECT vehicle_id FROM vehicle_state WHERE updated_at > $1
+                      UNION SELECT id FROM vehicles WHERE updated_at > $1)`,
+      [since],
     );
   }
 
