@@ -4,7 +4,7 @@
  * Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/fleet).
  */
 import { Client } from 'pg';
-import { hashPassword } from '../apps/booking/src/auth/password';
+import { hashPassword } from '@fleet/auth';
 
 async function main(): Promise<void> {
   const [email, password, name = 'Operator'] = process.argv.slice(2);

@@ -1,2 +1,3 @@
 export * from './access-token';
 export * from './token-config';
+export * from './password';

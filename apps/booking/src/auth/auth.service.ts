@@ -4,8 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { BookingConfig } from '../config/booking.config';
-import { Role } from '@fleet/auth';
-import { hashPassword, verifyPassword } from './password';
+import { hashPassword, Role, verifyPassword } from '@fleet/auth';
 
 export interface UserView {
   id: string;
