@@ -70,10 +70,10 @@ export function plainNearbySearch(query: string): NearbySearch | undefined {
  * Answers plainly valid `GET <prefix>/vehicles/nearby` searches straight from the server's request
  * event, ahead of Express and Nest, and hands every other request to the listener the server had.
  *
- * Why: the search itself takes about 50 µs, while Express's router and Nest's guards, pipes
- * (class-transformer, class-validator) and interceptors took most of the 0.7 ms of CPU per request
- * and left about 100 KB of garbage each. At 1,000 searches a second that garbage aged into the old
- * generation, and its major collections were what held the p99 above 10 ms (bench/README.md).
+ * Why: the search itself takes about 55 µs, while Express's router and Nest's guard, pipes
+ * (class-transformer, class-validator) and interceptors took about 0.25 ms of CPU per request (0.61
+ * -> 0.38 ms with Node's HTTP), and left garbage that aged into the old generation. At 1,000
+ * searches a second its major collections were what held the p99 above 10 ms (bench/README.md).
  *
  * What the route would do is kept: the answer is `nearbyAnswer` of the same index, and the CORS
  * headers come from the same `cors` middleware the app uses. The route is public, so there is no
