@@ -17,12 +17,18 @@ mosquitto -c /mosquitto/config/mosquitto.conf &
 pid=$!
 # SIGTERM: Mosquitto saves its persistent sessions (the gateway's queued telemetry) before it exits.
 trap 'kill -TERM "$pid"; wait "$pid"; exit $?' TERM INT
+# One reload once the files have settled (unchanged for a second), not one per file: a SIGHUP that
+# arrives while Mosquitto is reloading is lost, and would leave it with half the new files.
 last=$(stamp)
+pending=
 while kill -0 "$pid" 2>/dev/null; do
   sleep 1
   now=$(stamp)
   if [ "$now" != "$last" ]; then
     last=$now
+    pending=1
+  elif [ -n "$pending" ]; then
+    pending=
     kill -HUP "$pid"
   fi
 done

@@ -68,11 +68,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 
   let child: ChildProcess | null = null;
   let stamp = authStamp(authDir);
+  /** The stamp of a change not yet reloaded. */
+  let pending: string | null = null;
   const start = async () => {
     // As docker/mosquitto/run.sh: no car gets in until the gateway has subscribed and rewritten this.
     if (options.secured) {
       writeFileSync(join(authDir, 'vehicles.passwd'), '');
       stamp = authStamp(authDir); // not a change to reload for: a SIGHUP before it is up would end it
+      pending = null;
     }
     child = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -89,12 +92,18 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     });
   };
 
+  // As run.sh: one reload once the files have settled (unchanged over a poll), not one per file: a
+  // SIGHUP that arrives while Mosquitto is reloading is lost.
   const watcher = options.secured
     ? setInterval(() => {
         const now = authStamp(authDir);
-        if (now === stamp) return;
-        stamp = now;
-        child?.kill('SIGHUP');
+        if (now !== stamp) {
+          stamp = now;
+          pending = now;
+        } else if (pending === now) {
+          pending = null;
+          child?.kill('SIGHUP');
+        }
       }, 100)
     : null;
   watcher?.unref();

@@ -59,7 +59,12 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
     const listening = this.ingest.connected;
     await mkdir(dir, { recursive: true });
     let changed = false;
-    for (const [name, content] of Object.entries(files)) {
+    // Rules before accounts: should the broker reload between two files, a car it lets in must
+    // already have its ACL, or everything it publishes would be acknowledged and dropped.
+    const rulesFirst = Object.entries(files).sort(
+      ([a], [b]) => Number(b.endsWith('.acl')) - Number(a.endsWith('.acl')),
+    );
+    for (const [name, content] of rulesFirst) {
       if (name.startsWith('vehicles.') && !listening) continue;
       const path = join(dir, name);
       if ((await readFile(path, 'utf8').catch(() => null)) === content) continue;
