@@ -6,6 +6,8 @@ const base = {
   rootDir: __dirname,
   moduleNameMapper: { '^@fleet/(.*)$': '<rootDir>/libs/$1/src' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  // MobilityData's GBFS type checkers ship as TypeScript (libs/testing/src/gbfs.ts).
+  transformIgnorePatterns: ['/node_modules/(?!gbfs-typescript-types/)'],
   setupFiles: ['reflect-metadata'],
 };
 

@@ -20,6 +20,8 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { GATEWAY_CLIENT, VehicleCommander } from './commands/vehicle-commander';
 import { ErrorFilter } from './common/error.filter';
+import { GbfsController } from './gbfs/gbfs.controller';
+import { GbfsService } from './gbfs/gbfs.service';
 import { HistoryRepository } from './history/history.repository';
 import { TripsController } from './trips/trips.controller';
 import { TripsRepository } from './trips/trips.repository';
@@ -58,6 +60,7 @@ export class BookingModule {
         ReservationsController,
         TripsController,
         VehiclesController,
+        GbfsController,
       ],
       providers: [
         { provide: BookingConfig, useValue: config },
@@ -76,6 +79,7 @@ export class BookingModule {
         VehiclesRepository,
         VehiclesService,
         VehicleCommander,
+        GbfsService,
         {
           // The gateway's command API, over the broker (request-response).
           provide: GATEWAY_CLIENT,

@@ -3,3 +3,4 @@ export * from './mosquitto';
 export * from './database';
 export * from './service-process';
 export * from './tcp-proxy';
+export * from './gbfs';

@@ -140,6 +140,58 @@ export class BookingConfig extends TokenConfig {
   @Min(1)
   THROTTLE_WRITES_PER_MIN = 60;
 
+  /**
+   * Open data (GBFS v3.0, CONTRACT.md 2.6). GBFS_BASE_URL: the public URL its feeds are reached at,
+   * e.g. https://api.example.com/api/v1/gbfs (empty: from each request's Host and
+   * X-Forwarded-Proto, fine behind a proxy that sets them).
+   */
+  @Matches(/^(https?:\/\/[^\s?#]+[^/\s?#])?$/, {
+    message: 'GBFS_BASE_URL must be empty or an http(s) URL without a trailing slash',
+  })
+  GBFS_BASE_URL = '';
+
+  /** The system's id in GBFS: stable, unique among the systems an aggregator reads. */
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'GBFS_SYSTEM_ID must be 1-64 of A-Z a-z 0-9 . _ -' })
+  GBFS_SYSTEM_ID = 'fleet';
+
+  @IsString()
+  @MinLength(1)
+  GBFS_SYSTEM_NAME = 'Fleet car sharing';
+
+  /** The language of the feeds' texts (IETF BCP 47). */
+  @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, {
+    message: 'GBFS_LANGUAGE must be a BCP 47 tag such as en or de-DE',
+  })
+  GBFS_LANGUAGE = 'en';
+
+  /** The system's time zone (IANA). */
+  @Matches(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, {
+    message: 'GBFS_TIMEZONE must be an IANA zone such as Europe/Berlin',
+  })
+  GBFS_TIMEZONE = 'Europe/Berlin';
+
+  /** Where data consumers report problems with the feeds. */
+  @IsEmail()
+  GBFS_CONTACT_EMAIL = 'opendata@fleet.local';
+
+  /** How long a feed is served from memory and may be cached by readers (the feeds' `ttl`), seconds. */
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  GBFS_TTL_S = 30;
+
+  /**
+   * A vehicle type's `max_range_meters` (GBFS requires it for motorised vehicles) when no car of the
+   * type has reported a longer range, by propulsion, km.
+   */
+  @IsInt()
+  @Min(1)
+  GBFS_MAX_RANGE_KM_ELECTRIC = 400;
+
+  @IsInt()
+  @Min(1)
+  GBFS_MAX_RANGE_KM_COMBUSTION = 700;
+
   /** The KDF cost of stored passwords (scrypt N = 2^this). */
   @IsInt()
   @Min(10)
