@@ -63,6 +63,15 @@ const MATRIX: readonly Row[] = [
   row('POST',   '/api/v1/auth/login',                              200,       200,      200,      200),
   row('GET',    '/api/v1/vehicles/nearby',                         200,       200,      200,      200),
   row('GET',    '/api/v1/zones',                                   200,       200,      200,      200),
+  // open data (GBFS v3.0, CONTRACT.md 2.6)
+  ...[
+    'gbfs.json',
+    'system_information.json',
+    'vehicle_types.json',
+    'vehicle_status.json',
+    'geofencing_zones.json',
+    'system_pricing_plans.json',
+  ].map((file) => row('GET', `/api/v1/gbfs/${file}`,                200,       200,      200,      200)),
   // a driver's own, visible to operators
   row('GET',    '/api/v1/me/trips',                                401,       200,      200,      200),
   row('GET',    '/api/v1/reservations/:tripReservationId',         401,       200,      404,      200),
@@ -85,16 +94,6 @@ const MATRIX: readonly Row[] = [
   row('GET',    '/api/v1/telemetry/rejects',                       401,       403,      403,      200),
   row('POST',   '/api/v1/zones',                                   401,       403,      403,      201),
   row('DELETE', '/api/v1/zones/:zoneId',                           401,       403,      403,      204),
-];
-
-/** GBFS feeds (CONTRACT.md 2.6, public). The booking service has no such routes yet: todo, not a row. */
-const GBFS_FILES = [
-  'gbfs.json',
-  'system_information.json',
-  'vehicle_types.json',
-  'vehicle_status.json',
-  'geofencing_zones.json',
-  'system_pricing_plans.json',
 ];
 
 /** How one row's calls are made beyond its method and path. */
@@ -546,10 +545,6 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
           if (!refused) details.check?.(who, answer);
         });
       }
-    }
-
-    for (const file of GBFS_FILES) {
-      it.todo(`GET /gbfs/${file}: 200 to every caller (CONTRACT.md 2.6; the service has no such route yet)`);
     }
 
     it('has a row for every operation of the OpenAPI document', async () => {

@@ -1,6 +1,8 @@
 import {
   createTestDatabase,
   freePort,
+  GbfsFeed,
+  gbfsProblems,
   insertVehicles,
   ServiceProcess,
   startService,
@@ -72,6 +74,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
       THROTTLE_WRITES_PER_MIN: '1000',
       RESERVATION_EXPIRY_CHECK_MS: '500',
       NEARBY_INDEX_RESYNC_MS: '200',
+      GBFS_TTL_S: '0', // every request sees the database as it is
     });
     client = new BookingApi(booking.baseUrl);
     operator = await client.login('ops@fleet.test', 'ops-password');
@@ -288,6 +291,99 @@ describe('booking: auth, zones, nearby, reservations', () => {
       );
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    });
+  });
+
+  describe('open data (GBFS v3.0)', () => {
+    const eastOf = (eastM: number) => ALEX.lon + eastM / (111_320 * Math.cos((ALEX.lat * Math.PI) / 180));
+    type Vehicle = { vehicle_id: string; lon: number; is_reserved: boolean; is_disabled: boolean };
+    const gbfs = async <T>(url: string) => {
+      const res = await fetch(url);
+      return { res, body: (await res.json()) as { data: T } };
+    };
+    const vehicles = async () =>
+      (await gbfs<{ vehicles: Vehicle[] }>(`${booking.baseUrl}/api/v1/gbfs/vehicle_status.json`)).body.data
+        .vehicles;
+    const at = (list: Vehicle[], eastM: number) => list.filter((v) => Math.abs(v.lon - eastOf(eastM)) < 1e-7);
+
+    beforeAll(async () => {
+      await placeCars([
+        { id: 'GBFS-FREE', eastM: 1210 },
+        { id: 'GBFS-HELD', eastM: 1220 },
+        { id: 'GBFS-TRIP', eastM: 1230 },
+        { id: 'GBFS-SHOP', eastM: 1240 },
+        { id: 'GBFS-GONE', eastM: 1250 },
+      ]);
+      await db.client.query(`UPDATE vehicle_state SET state = 'reserved' WHERE vehicle_id = 'GBFS-HELD'`);
+      await db.client.query(`UPDATE vehicle_state SET state = 'on_trip' WHERE vehicle_id = 'GBFS-TRIP'`);
+      await db.client.query(
+        `UPDATE vehicle_state SET state = 'non_operational' WHERE vehicle_id = 'GBFS-SHOP'`,
+      );
+      await db.client.query(`UPDATE vehicles SET operational_status = 'removed' WHERE id = 'GBFS-GONE'`);
+    });
+
+    it('serves every feed gbfs.json lists, each valid GBFS v3.0, public and cacheable for its ttl', async () => {
+      const { res, body } = await gbfs<{ feeds: { name: string; url: string }[] }>(
+        `${booking.baseUrl}/api/v1/gbfs/gbfs.json`,
+      );
+      expect(res.status).toBe(200);
+      expect(gbfsProblems('gbfs', body)).toEqual([]);
+      expect(body.data.feeds.map((f) => f.name)).toEqual([
+        'system_information',
+        'vehicle_types',
+        'vehicle_status',
+        'geofencing_zones',
+        'system_pricing_plans',
+      ]);
+      for (const feed of body.data.feeds) {
+        expect(feed.url).toBe(`${booking.baseUrl}/api/v1/gbfs/${feed.name}.json`);
+        const answer = await gbfs(feed.url);
+        expect([feed.name, answer.res.status, gbfsProblems(feed.name as GbfsFeed, answer.body)]).toEqual([
+          feed.name,
+          200,
+          [],
+        ]);
+        expect(answer.res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(answer.res.headers.get('cache-control')).toBe('public, max-age=0');
+      }
+    });
+
+    it('lists cars not in a rental (reserved ones marked, unrentable ones disabled), never one on a trip or removed', async () => {
+      const list = await vehicles();
+      expect(at(list, 1210)).toEqual([expect.objectContaining({ is_reserved: false, is_disabled: false })]);
+      expect(at(list, 1220)).toEqual([expect.objectContaining({ is_reserved: true, is_disabled: false })]);
+      expect(at(list, 1230)).toEqual([]);
+      expect(at(list, 1240)).toEqual([expect.objectContaining({ is_reserved: false, is_disabled: true })]);
+      expect(at(list, 1250)).toEqual([]);
+      expect(JSON.stringify(list)).not.toMatch(/GBFS-|NEAR-|RES-/);
+    });
+
+    it("rotates a car's public id after a trip, and only then", async () => {
+      const [before] = at(await vehicles(), 1210);
+      expect(at(await vehicles(), 1210)[0].vehicle_id).toBe(before.vehicle_id);
+      await db.client.query(
+        `INSERT INTO trips (driver_id, vehicle_id, status, ended_at)
+         VALUES ((SELECT id FROM users ORDER BY created_at LIMIT 1), 'GBFS-FREE', 'completed', now())`,
+      );
+      const [after] = at(await vehicles(), 1210);
+      expect(after.vehicle_id).not.toBe(before.vehicle_id);
+    });
+
+    it('publishes the business areas (trips may end there) and the rule outside them (no trip starts or ends)', async () => {
+      type Zones = {
+        geofencing_zones: {
+          features: { properties: { name: { text: string }[]; rules: { ride_end_allowed: boolean }[] } }[];
+        };
+        global_rules: { ride_end_allowed: boolean; ride_start_allowed: boolean }[];
+      };
+      const { body } = await gbfs<Zones>(`${booking.baseUrl}/api/v1/gbfs/geofencing_zones.json`);
+      const berlin = body.data.geofencing_zones.features.find(
+        (f) => f.properties.name[0].text === 'Berlin centre',
+      );
+      expect(berlin?.properties.rules).toEqual([expect.objectContaining({ ride_end_allowed: true })]);
+      expect(body.data.global_rules).toEqual([
+        expect.objectContaining({ ride_end_allowed: false, ride_start_allowed: false }),
+      ]);
     });
   });
 
