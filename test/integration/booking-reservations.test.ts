@@ -327,7 +327,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
         `${booking.baseUrl}/api/v1/gbfs/gbfs.json`,
       );
       expect(res.status).toBe(200);
-      expect(gbfsProblems('gbfs', body)).toEqual([]);
+      expect(await gbfsProblems('gbfs', body)).toEqual([]);
       expect(body.data.feeds.map((f) => f.name)).toEqual([
         'system_information',
         'vehicle_types',
@@ -338,11 +338,11 @@ describe('booking: auth, zones, nearby, reservations', () => {
       for (const feed of body.data.feeds) {
         expect(feed.url).toBe(`${booking.baseUrl}/api/v1/gbfs/${feed.name}.json`);
         const answer = await gbfs(feed.url);
-        expect([feed.name, answer.res.status, gbfsProblems(feed.name as GbfsFeed, answer.body)]).toEqual([
+        expect([
           feed.name,
-          200,
-          [],
-        ]);
+          answer.res.status,
+          await gbfsProblems(feed.name as GbfsFeed, answer.body),
+        ]).toEqual([feed.name, 200, []]);
         expect(answer.res.headers.get('content-type')).toBe('application/json; charset=utf-8');
         expect(answer.res.headers.get('cache-control')).toBe('public, max-age=0');
       }

@@ -5,21 +5,15 @@ import type { SystemInformation } from 'gbfs-typescript-types/v3.0/system_inform
 import type { SystemPricingPlans } from 'gbfs-typescript-types/v3.0/system_pricing_plans';
 import type { VehicleStatus } from 'gbfs-typescript-types/v3.0/vehicle_status';
 import type { VehicleTypes } from 'gbfs-typescript-types/v3.0/vehicle_types';
-import GbfsSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/gbfs-ti';
-import GeofencingZonesSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/geofencing_zones-ti';
-import SystemInformationSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/system_information-ti';
-import SystemPricingPlansSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/system_pricing_plans-ti';
-import VehicleStatusSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/vehicle_status-ti';
-import VehicleTypesSuite from 'gbfs-typescript-types/v3.0/test-type-checkers/vehicle_types-ti';
 
 /**
  * The problems of a GBFS v3.0 feed, for tests: the structure and enums by MobilityData's own type
  * checkers (gbfs-typescript-types), plus the rules of gbfs-json-schema v3.0 those types cannot carry
  * (formats, ranges, conditional requirements). Empty when the feed is valid.
  */
-export function gbfsProblems<F extends GbfsFeed>(name: F, feed: unknown): string[] {
+export async function gbfsProblems<F extends GbfsFeed>(name: F, feed: unknown): Promise<string[]> {
   const problems: string[] = [];
-  const [suite, root] = SUITES[name];
+  const [suite, root] = await checkerSuite(name);
   try {
     createCheckers(suite)[root].check(feed);
   } catch (err) {
@@ -45,14 +39,24 @@ export type GbfsFeed =
   | 'geofencing_zones'
   | 'system_pricing_plans';
 
-const SUITES: Record<GbfsFeed, [ITypeSuite, string]> = {
-  gbfs: [GbfsSuite, 'Gbfs'],
-  system_information: [SystemInformationSuite, 'SystemInformation'],
-  vehicle_types: [VehicleTypesSuite, 'VehicleTypes'],
-  vehicle_status: [VehicleStatusSuite, 'VehicleStatus'],
-  geofencing_zones: [GeofencingZonesSuite, 'GeofencingZones'],
-  system_pricing_plans: [SystemPricingPlansSuite, 'SystemPricingPlans'],
-};
+/**
+ * MobilityData's checkers for a feed, loaded when first asked for: they ship as TypeScript, which Jest
+ * compiles but the scripts that import @fleet/testing through ts-node do not.
+ */
+async function checkerSuite(name: GbfsFeed): Promise<[ITypeSuite, string]> {
+  const root = {
+    gbfs: 'Gbfs',
+    system_information: 'SystemInformation',
+    vehicle_types: 'VehicleTypes',
+    vehicle_status: 'VehicleStatus',
+    geofencing_zones: 'GeofencingZones',
+    system_pricing_plans: 'SystemPricingPlans',
+  }[name];
+  const suite = (await import(`gbfs-typescript-types/v3.0/test-type-checkers/${name}-ti`)) as {
+    default: ITypeSuite;
+  };
+  return [suite.default, root];
+}
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const LANGUAGE = /^[a-z]{2,3}(-[A-Z]{2})?$/;

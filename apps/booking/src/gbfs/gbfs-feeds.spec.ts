@@ -54,7 +54,7 @@ const car = (over: Partial<GbfsCarRow> = {}): GbfsCarRow => ({
 const wrap = <T>(data: T) => envelope(data, SETTINGS, NOW);
 
 describe('GBFS v3.0 feeds', () => {
-  it('are each valid against GBFS v3.0 (MobilityData type checkers plus the schema rules)', () => {
+  it('are each valid against GBFS v3.0 (MobilityData type checkers plus the schema rules)', async () => {
     const feeds = {
       gbfs: wrap(gbfsManifest('https://api.fleet.example/api/v1/gbfs')),
       system_information: wrap(systemInformation(SETTINGS)),
@@ -109,27 +109,29 @@ describe('GBFS v3.0 feeds', () => {
       system_pricing_plans: wrap(pricingPlans(SETTINGS)),
     } as const;
     for (const [name, feed] of Object.entries(feeds)) {
-      expect([name, gbfsProblems(name as keyof typeof feeds, feed)]).toEqual([name, []]);
+      expect([name, await gbfsProblems(name as keyof typeof feeds, feed)]).toEqual([name, []]);
     }
     expect(feeds.gbfs.last_updated).toBe('2026-11-21T16:00:00Z');
     expect(feeds.gbfs.version).toBe('3.0');
   });
 
-  it('finds what an invalid feed gets wrong (the checker is not a rubber stamp)', () => {
+  it('finds what an invalid feed gets wrong (the checker is not a rubber stamp)', async () => {
     const status = wrap(vehicleStatus([car()], KEY));
     const broken = {
       ...status,
       data: { vehicles: [{ ...status.data.vehicles[0], current_fuel_percent: 80 }] },
     };
-    expect(gbfsProblems('vehicle_status', broken)).toEqual([expect.stringContaining('current_fuel_percent')]);
+    expect(await gbfsProblems('vehicle_status', broken)).toEqual([
+      expect.stringContaining('current_fuel_percent'),
+    ]);
     const types = wrap(vehicleTypes([{ model: 'X', propulsion: 'electric', maxRangeKm: null }], SETTINGS));
     const noRange: Record<string, unknown> = { ...types.data.vehicle_types[0] };
     delete noRange.max_range_meters;
-    expect(gbfsProblems('vehicle_types', { ...types, data: { vehicle_types: [noRange] } })).toEqual([
+    expect(await gbfsProblems('vehicle_types', { ...types, data: { vehicle_types: [noRange] } })).toEqual([
       expect.stringContaining('max_range_meters'),
     ]);
     expect(
-      gbfsProblems('vehicle_types', {
+      await gbfsProblems('vehicle_types', {
         ...types,
         data: { vehicle_types: [{ ...noRange, form_factor: 'tank' }] },
       }),
