@@ -313,6 +313,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
         { id: 'GBFS-TRIP', eastM: 1230 },
         { id: 'GBFS-SHOP', eastM: 1240 },
         { id: 'GBFS-GONE', eastM: 1250 },
+        { id: 'GBFS-LOW', eastM: 1260, batteryPct: 5 },
       ]);
       await db.client.query(`UPDATE vehicle_state SET state = 'reserved' WHERE vehicle_id = 'GBFS-HELD'`);
       await db.client.query(`UPDATE vehicle_state SET state = 'on_trip' WHERE vehicle_id = 'GBFS-TRIP'`);
@@ -320,6 +321,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
         `UPDATE vehicle_state SET state = 'non_operational' WHERE vehicle_id = 'GBFS-SHOP'`,
       );
       await db.client.query(`UPDATE vehicles SET operational_status = 'removed' WHERE id = 'GBFS-GONE'`);
+      await db.client.query(`UPDATE vehicles SET model = 'Škoda Enyaq iV' WHERE id = 'GBFS-SHOP'`);
     });
 
     it('serves every feed gbfs.json lists, each valid GBFS v3.0, public and cacheable for its ttl', async () => {
@@ -345,6 +347,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
         ]).toEqual([feed.name, 200, []]);
         expect(answer.res.headers.get('content-type')).toBe('application/json; charset=utf-8');
         expect(answer.res.headers.get('cache-control')).toBe('public, max-age=0');
+        expect(answer.res.headers.get('content-encoding')).toBe('gzip'); // fetch asks for it
       }
     });
 
@@ -355,7 +358,30 @@ describe('booking: auth, zones, nearby, reservations', () => {
       expect(at(list, 1230)).toEqual([]);
       expect(at(list, 1240)).toEqual([expect.objectContaining({ is_reserved: false, is_disabled: true })]);
       expect(at(list, 1250)).toEqual([]);
+      expect(at(list, 1260)).toEqual([expect.objectContaining({ is_reserved: false, is_disabled: true })]);
       expect(JSON.stringify(list)).not.toMatch(/GBFS-|NEAR-|RES-/);
+    });
+
+    it('describes each car: its type (listed in vehicle_types), energy as a fraction, when it last reported; ordered by public id', async () => {
+      const list = await vehicles();
+      const types = (
+        await gbfs<{ vehicle_types: { vehicle_type_id: string }[] }>(
+          `${booking.baseUrl}/api/v1/gbfs/vehicle_types.json`,
+        )
+      ).body.data.vehicle_types.map((t) => t.vehicle_type_id);
+      expect(at(list, 1210)).toEqual([
+        expect.objectContaining({
+          vehicle_id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+          current_fuel_percent: 0.8,
+          pricing_plan_id: 'standard',
+          last_reported: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        }),
+      ]);
+      expect(at(list, 1240)[0]).toMatchObject({ vehicle_type_id: 'electric-skoda-enyaq-iv' });
+      for (const v of list)
+        expect(types).toContain((v as unknown as { vehicle_type_id: string }).vehicle_type_id);
+      const ids = list.map((v) => v.vehicle_id);
+      expect(ids).toEqual([...ids].sort());
     });
 
     it("rotates a car's public id after a trip, and only then", async () => {

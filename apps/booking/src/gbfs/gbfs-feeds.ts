@@ -36,25 +36,9 @@ export interface GbfsSettings {
 
 export type Propulsion = 'electric' | 'combustion';
 
-/** A car that is not in a rental, as vehicle_status needs it. */
-export interface GbfsCarRow {
-  id: string;
-  model: string;
-  propulsion: Propulsion;
-  state: string;
-  lat: number;
-  lon: number;
-  /** Bookable now (the nearby search's rule). */
-  bookable: boolean;
-  lastReportedAt: Date | null;
-  fuelPct: number | null;
-  batteryPct: number | null;
-  rangeKm: number | null;
-  /** The car's latest trip: a new one rotates the car's public id. */
-  lastTripId: string | null;
-}
-
 export interface GbfsTypeRow {
+  /** `vehicleTypeIdSql`, e.g. `electric-vw-id-3`. */
+  typeId: string;
   model: string;
   propulsion: Propulsion;
   /** The longest range a car of the type reports, km. */
@@ -94,21 +78,10 @@ export function systemInformation(s: GbfsSettings) {
   };
 }
 
-/** A vehicle type per model and propulsion, e.g. `electric-vw-id-3`. */
-export function vehicleTypeId(model: string, propulsion: Propulsion): string {
-  const slug = model
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '') // accents off: Š -> s
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
-  return `${propulsion}-${slug || 'car'}`;
-}
-
 export function vehicleTypes(types: readonly GbfsTypeRow[], s: GbfsSettings) {
   return {
     vehicle_types: types.map((t) => ({
-      vehicle_type_id: vehicleTypeId(t.model, t.propulsion),
+      vehicle_type_id: t.typeId,
       form_factor: 'car',
       propulsion_type: t.propulsion,
       // Required for every motorised type.
@@ -123,50 +96,12 @@ export function vehicleTypes(types: readonly GbfsTypeRow[], s: GbfsSettings) {
 }
 
 /**
- * The key that turns a car's id into its public, rotating id: derived from a secret of ours, so that
- * nobody can link a public id to a car, or two trips' ids to each other.
+ * The key that turns a car's id into its public, rotating id in vehicle_status (`vehicleStatusSql`):
+ * derived from a secret of ours, so that nobody can link a public id to a car, or two trips' ids to
+ * each other.
  */
 export const vehicleIdKey = (secret: string): Buffer =>
   createHmac('sha256', secret).update('gbfs rotating vehicle ids').digest();
-
-/**
- * A car's public id: the same between two trips, a new one after each (GBFS: "MUST be rotated to a
- * random string after each trip to protect user privacy").
- */
-export function rotatingVehicleId(key: Buffer, vehicleId: string, lastTripId: string | null): string {
-  return createHmac('sha256', key)
-    .update(`${vehicleId}\n${lastTripId ?? ''}`)
-    .digest('base64url')
-    .slice(0, 22);
-}
-
-/**
- * vehicle_status: every car not in a rental (reserved ones marked so; cars that cannot be rented now,
- * being in maintenance, offline, low on energy or outside the business area, marked disabled). Cars on
- * a trip, parked during one, or removed never appear (the query leaves them out).
- */
-export function vehicleStatus(cars: readonly GbfsCarRow[], key: Buffer) {
-  const vehicles = cars.map((car) => {
-    const reserved = car.state === 'reserved';
-    const energyPct = car.propulsion === 'electric' ? car.batteryPct : car.fuelPct;
-    return {
-      vehicle_id: rotatingVehicleId(key, car.id, car.lastTripId),
-      lat: car.lat,
-      lon: car.lon,
-      is_reserved: reserved,
-      is_disabled: !reserved && !car.bookable,
-      vehicle_type_id: vehicleTypeId(car.model, car.propulsion),
-      pricing_plan_id: PLAN_ID,
-      ...(car.lastReportedAt ? { last_reported: rfc3339(car.lastReportedAt) } : {}),
-      ...(energyPct !== null ? { current_fuel_percent: Math.min(1, Math.max(0, energyPct / 100)) } : {}),
-      ...(car.rangeKm !== null ? { current_range_meters: Math.max(0, Math.round(car.rangeKm * 1000)) } : {}),
-    };
-  });
-  // Ordered by the public id: an order of ours (say, by car) would let a reader follow a car across
-  // its rotations by its place in the list.
-  vehicles.sort((a, b) => (a.vehicle_id < b.vehicle_id ? -1 : a.vehicle_id > b.vehicle_id ? 1 : 0));
-  return { vehicles };
-}
 
 /** The rules of a zone: a trip may not end in a no-parking zone, may end in a business area. */
 const RULES = {

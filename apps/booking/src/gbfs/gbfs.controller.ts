@@ -58,7 +58,15 @@ export class GbfsController {
   }
 
   private async feed(res: Response, name: GbfsFeedName): Promise<void> {
-    this.send(res, await this.gbfs.feed(name));
+    const body = await this.gbfs.feed(name);
+    const gzipped = /\bgzip\b/.test(res.req.get('accept-encoding') ?? '');
+    res.setHeader('Cache-Control', `public, max-age=${this.gbfs.ttlS}`);
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (gzipped) res.setHeader('Content-Encoding', 'gzip');
+    const bytes = gzipped ? body.gzip : body.plain;
+    res.setHeader('Content-Length', bytes.length);
+    res.end(bytes);
   }
 
   private send(res: Response, body: string): void {
