@@ -1,4 +1,5 @@
 import { gbfsProblems } from '@fleet/testing';
+import { BookingConfig, tariffOf } from '../config/booking.config';
 import {
   envelope,
   gbfsManifest,
@@ -16,17 +17,7 @@ const SETTINGS: GbfsSettings = {
   timezone: 'Europe/Berlin',
   contactEmail: 'opendata@fleet.example',
   ttlS: 30,
-  tariff: {
-    currency: 'EUR',
-    unlockCents: 100,
-    driveCentsPerMin: 29,
-    parkCentsPerMin: 19,
-    reservationCentsPerMin: 19,
-    reservationFreeMin: 20,
-    includedKm: 200,
-    centsPerKm: 29,
-    dayCapCents: 8900,
-  },
+  tariff: tariffOf(new BookingConfig()), // PRODUCT.md's defaults
   defaultMaxRangeKm: { electric: 400, combustion: 700 },
 };
 const NOW = new Date('2026-11-21T16:00:00.123Z');
