@@ -29,9 +29,9 @@ export interface GbfsBody {
 }
 
 /**
- * Builds the GBFS feeds from the database and keeps each one, as JSON, for GBFS_TTL_S: readers poll
+ * Builds the GBFS feeds from the database and keeps each one's bytes for GBFS_TTL_S: readers poll
  * them, and vehicle_status of a large fleet is one pass over it. Requests arriving while a feed is
- * being built share that build.
+ * being built share that build; one arriving after the TTL waits for the next (no stale answers).
  */
 @Injectable()
 export class GbfsService {
