@@ -66,8 +66,13 @@ export class GatewayHarness {
     return (await this.db.client.query<T>(sql, params)).rows;
   }
 
-  /** Waits until `sql` returns a first row whose first column equals `expected`. */
-  async waitForValue(sql: string, params: unknown[], expected: unknown, timeoutMs = 10_000): Promise<void> {
+  /**
+   * Waits until `sql` returns a first row whose first column equals `expected`. The default wait is
+   * long because it costs nothing when the value comes: on the shared 2-core CI machine, with parallel
+   * test files cloning databases and fuzzing a gateway, a sample once took over 10 s to be stored
+   * (telemetry-ingest, 2026-11-21; the cause was not found).
+   */
+  async waitForValue(sql: string, params: unknown[], expected: unknown, timeoutMs = 30_000): Promise<void> {
     let last: unknown;
     await waitFor(
       async () => {
