@@ -153,10 +153,12 @@ export class SimulatedCar {
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
   }
 
-  /** Clean disconnect (no will). */
+  /** Clean disconnect (no will), and final: a client that is between connections does not come back. */
   async disconnect(): Promise<void> {
     const client = this.client;
-    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    if (!client) return;
+    client.options.reconnectPeriod = 0;
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
 
   private async onCommand(payload: Buffer): Promise<void> {

@@ -228,7 +228,9 @@ export class DemoCar {
       () => {
         if (this.stopped) return;
         void this.car.connect().then(
-          () => {
+          async () => {
+            // Stopped while it was connecting: stop() saw it offline and left the link alone.
+            if (this.stopped) return this.car.disconnect();
             this.offline = false;
             this.lastMoveAt = Date.now();
             this.reschedule(0);
