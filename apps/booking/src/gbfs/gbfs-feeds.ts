@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { MultiPolygon } from 'geojson';
 import type { Tariff } from '../pricing/pricing';
+import type { Propulsion } from '../vehicles/vehicles.repository';
 
 /**
  * The open-data feeds (GBFS v3.0, CONTRACT.md 2.6) built from rows: pure functions, so that every rule
@@ -33,8 +34,6 @@ export interface GbfsSettings {
   /** A type's `max_range_meters` unless one of its cars reported more, km. */
   defaultMaxRangeKm: Record<Propulsion, number>;
 }
-
-export type Propulsion = 'electric' | 'combustion';
 
 export interface GbfsTypeRow {
   /** `vehicleTypeIdSql`, e.g. `electric-vw-id-3`. */
