@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { TokenConfig } from './token-config';
 
-export type Role = 'driver' | 'operator';
+import type { Role } from './roles';
 
 /** Who is calling, from a verified access token. */
 export interface Caller {
