@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   const booking = await startService('booking', await freePort(), {
     DATABASE_URL: db.url,
     LOG_LEVEL: 'warn',
-    PASSWORD_SCRYPT_LOG_N: '10',
+    PASSWORD_ARGON2_MEMORY_KIB: '1024',
+    PASSWORD_ARGON2_TIME_COST: '1',
     THROTTLE_AUTH_PER_MIN: '1000000',
     THROTTLE_WRITES_PER_MIN: '1000000',
   });

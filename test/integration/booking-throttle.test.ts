@@ -16,7 +16,8 @@ describe('booking: rate limits on auth and booking writes', () => {
     db = await createTestDatabase();
     booking = await startService('booking', await freePort(), {
       DATABASE_URL: db.url,
-      PASSWORD_SCRYPT_LOG_N: '10',
+      PASSWORD_ARGON2_MEMORY_KIB: '1024',
+    PASSWORD_ARGON2_TIME_COST: '1',
       THROTTLE_AUTH_PER_MIN: '3',
       THROTTLE_WRITES_PER_MIN: '3',
       BOOKING_WORKERS: '1',

@@ -1,4 +1,4 @@
-import { AccessTokens } from '@fleet/auth';
+import { AccessTokens, SessionCheck } from '@fleet/auth';
 import { DatabaseModule } from '@fleet/domain';
 import {
   databaseHealthCheck,
@@ -8,8 +8,7 @@ import {
   Readiness,
 } from '@fleet/service-kit';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { brokerUrl } from '@fleet/config';
@@ -18,6 +17,19 @@ import { DataSource } from 'typeorm';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { MfaService } from './auth/mfa.service';
+import { SessionsService } from './auth/sessions.service';
+import { AuditController } from './audit/audit.controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditService } from './audit/audit.service';
+import { Mailer } from './mail/mailer';
+import { MeController } from './me/me.controller';
+import { MeRepository } from './me/me.repository';
+import { MeService } from './me/me.service';
+import { StaffController } from './staff/staff.controller';
+import { StaffService } from './staff/staff.service';
+import { LoginBackoff } from './throttle/login-backoff';
+import { UsersRepository } from './users/users.repository';
 import { GATEWAY_CLIENT, VehicleCommander } from './commands/vehicle-commander';
 import { ErrorFilter } from './common/error.filter';
 import { GbfsController } from './gbfs/gbfs.controller';
@@ -46,7 +58,6 @@ export class BookingModule {
       module: BookingModule,
       imports: [
         DatabaseModule.forRoot({ url: config.DATABASE_URL, applicationName: 'fleet-booking' }),
-        JwtModule.register({ secret: config.JWT_SECRET }),
         ThrottlerModule.forRoot([
           { name: 'auth', ttl: 60_000, limit: config.THROTTLE_AUTH_PER_MIN },
           { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
@@ -55,6 +66,9 @@ export class BookingModule {
       controllers: [
         HealthController,
         AuthController,
+        MeController,
+        StaffController,
+        AuditController,
         NearbyController,
         ZonesController,
         ReservationsController,
@@ -65,9 +79,24 @@ export class BookingModule {
       providers: [
         { provide: BookingConfig, useValue: config },
         { provide: AccessTokens, useValue: new AccessTokens(config) },
+        {
+          provide: SessionCheck,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new SessionCheck(ds),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
         AuthService,
+        SessionsService,
+        MfaService,
+        UsersRepository,
+        MeRepository,
+        MeService,
+        StaffService,
+        AuditService,
+        LoginBackoff,
+        Mailer,
         ReservationsService,
         ReservationExpiry,
         FleetStateRepository,

@@ -1,4 +1,4 @@
-import { AccessTokens } from '@fleet/auth';
+import { AccessTokens, SessionCheck } from '@fleet/auth';
 import { DatabaseModule } from '@fleet/domain';
 import {
   databaseHealthCheck,
@@ -14,6 +14,7 @@ import { FleetFeed } from './fleet/fleet-feed.service';
 import { LiveFleet } from './fleet/live-fleet';
 import { LiveHub } from './live/live-hub.service';
 import { LiveGateway } from './live/live.gateway';
+import { SessionSweep } from './live/session-sweep';
 import { WebController } from './web/web.controller';
 
 @Module({})
@@ -27,6 +28,12 @@ export class LiveMapModule {
         { provide: LiveMapConfig, useValue: config },
         { provide: AccessTokens, useValue: new AccessTokens(config) },
         { provide: LiveFleet, useValue: new LiveFleet() },
+        {
+          provide: SessionCheck,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new SessionCheck(ds),
+        },
+        SessionSweep,
         LiveHub,
         LiveGateway,
         FleetFeed,

@@ -1,89 +1,108 @@
-import { queryRows } from '@fleet/domain';
+import { hashPassword, needsRehash, PasswordCost, verifyPassword } from '@fleet/auth';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/api-error';
-import { BookingConfig } from '../config/booking.config';
-import { hashPassword, Role, verifyPassword } from '@fleet/auth';
+import { BookingConfig, passwordCostOf } from '../config/booking.config';
+import { Mailer } from '../mail/mailer';
+import { registrationAttempt } from '../mail/messages';
+import { LoginBackoff } from '../throttle/login-backoff';
+import { UsersRepository, UserView } from '../users/users.repository';
+import { MfaService } from './mfa.service';
+import { ClientInfo, SessionsService, TokenPair } from './sessions.service';
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-}
-
-/** A stored hash to compare against when the email is unknown, so both cases take as long. */
-let decoyHash: Promise<string> | undefined;
-
+/**
+ * Registration, login (password, backoff per account, TOTP), one-time password links. Sessions and
+ * their tokens are SessionsService's.
+ */
 @Injectable()
 export class AuthService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AuthService.name);
+  private readonly cost: PasswordCost;
+  /** A hash to compare against when the email is unknown, so that both cases take as long. */
+  private decoy?: Promise<string>;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly jwt: JwtService,
+    private readonly db: DataSource,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsService,
+    private readonly mfa: MfaService,
+    private readonly backoff: LoginBackoff,
+    private readonly mailer: Mailer,
     private readonly config: BookingConfig,
-  ) {}
+  ) {
+    this.cost = passwordCostOf(config);
+  }
 
-  /** The operator from FLEET_OPERATOR_EMAIL / FLEET_OPERATOR_PASSWORD exists with that password. */
+  /** The first admin, from FLEET_OPERATOR_EMAIL / FLEET_OPERATOR_PASSWORD, exists with that password. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.upsertOperator(
-      this.config.FLEET_OPERATOR_EMAIL,
-      this.config.FLEET_OPERATOR_PASSWORD,
-      'Operator',
-    );
+    const hash = await hashPassword(this.config.FLEET_OPERATOR_PASSWORD, this.cost);
+    const admin = await this.users.upsertAdmin(this.config.FLEET_OPERATOR_EMAIL, 'Administrator', hash);
+    this.logger.log(`admin ${admin.email} ready`);
   }
 
-  async register(email: string, password: string, name: string, role: Role = 'driver'): Promise<UserView> {
-    const hash = await hashPassword(password, this.config.PASSWORD_SCRYPT_LOG_N);
-    const rows = await queryRows<UserView>(
-      this.dataSource,
-      `INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (email) DO NOTHING RETURNING id, email, name, role`,
-      [email.toLowerCase(), name, role, hash],
-    );
-    if (rows.length === 0) throw new ApiError(409, 'EMAIL_TAKEN', 'this email is already registered');
-    return rows[0];
-  }
-
-  /** Creates an operator, or makes an existing user of that email an operator with this password. */
-  async upsertOperator(email: string, password: string, name: string): Promise<UserView> {
-    const hash = await hashPassword(password, this.config.PASSWORD_SCRYPT_LOG_N);
-    const [row] = await queryRows<UserView>(
-      this.dataSource,
-      `INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, 'operator', $3)
-       ON CONFLICT (email) DO UPDATE SET role = 'operator', password_hash = EXCLUDED.password_hash
-       RETURNING id, email, name, role`,
-      [email.toLowerCase(), name, hash],
-    );
-    this.logger.log(`operator ${row.email} ready`);
-    return row;
+  /**
+   * A new driver. A taken address gets the same answer (a fresh id that names no account, after the
+   * same hashing work), and its owner an email saying so: nobody learns from here who has an account.
+   */
+  async register(email: string, password: string, name: string): Promise<UserView> {
+    const hash = await hashPassword(password, this.cost);
+    const created = await this.users.insert({ email, name, role: 'driver', passwordHash: hash });
+    if (created) return created;
+    const notice = registrationAttempt({ email: email.toLowerCase() });
+    this.mailer
+      .send({ to: email.toLowerCase(), ...notice })
+      .catch((err: Error) =>
+        this.logger.warn(`registration notice to a taken address not sent: ${err.message}`),
+      );
+    return { id: randomUUID(), email: email.toLowerCase(), name, role: 'driver' };
   }
 
   async login(
-    email: string,
-    password: string,
-  ): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }> {
-    const [user] = await queryRows<UserView & { password_hash: string }>(
-      this.dataSource,
-      `SELECT id, email, name, role, password_hash FROM users WHERE email = $1`,
-      [email.toLowerCase()],
-    );
-    decoyHash ??= hashPassword('decoy password', this.config.PASSWORD_SCRYPT_LOG_N);
-    const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash));
-    if (!user || !ok) throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
-    const expiresIn = this.config.JWT_TTL_S;
-    const accessToken = await this.jwt.signAsync(
-      { email: user.email, role: user.role },
-      {
-        algorithm: 'HS256',
-        subject: user.id,
-        issuer: this.config.JWT_ISSUER,
-        audience: this.config.JWT_AUDIENCE,
-        expiresIn,
-      },
-    );
-    return { accessToken, tokenType: 'Bearer', expiresIn };
+    credentials: { email: string; password: string; totp?: string },
+    client: ClientInfo,
+  ): Promise<TokenPair> {
+    const { email, password, totp } = credentials;
+    await this.backoff.assertAllowed(email);
+    const user = await this.users.byEmail(email);
+    this.decoy ??= hashPassword('decoy password', this.cost);
+    const ok = await verifyPassword(password, user?.password_hash ?? (await this.decoy));
+    if (!user || !ok) {
+      await this.backoff.recordFailure(email);
+      throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+    }
+    if (user.blocked_at) throw new ApiError(401, 'ACCOUNT_BLOCKED', 'the account is blocked');
+    const amr = ['pwd'];
+    if (user.totp_enabled && user.totp_secret) {
+      if (totp === undefined) {
+        throw new ApiError(401, 'MFA_REQUIRED', 'this account logs in with a TOTP code: send it as totp');
+      }
+      if (!(await this.mfa.redeem(user.id, user.totp_secret, totp))) {
+        await this.backoff.recordFailure(email);
+        throw new ApiError(401, 'INVALID_MFA_CODE', 'the code is wrong, was used already, or is too old');
+      }
+      amr.push('otp');
+    }
+    await this.backoff.recordSuccess(email);
+    if (needsRehash(user.password_hash!, this.cost)) {
+      // Stored at an older cost or by the older KDF: stored anew now that the password is at hand.
+      await this.users.setPasswordHash(user.id, await hashPassword(password, this.cost));
+    }
+    return this.sessions.open(user, amr, client);
+  }
+
+  /** Sets a password through a one-time link (an invitation); every session of the account ends. */
+  async setPassword(token: string, password: string): Promise<UserView> {
+    const hash = await hashPassword(password, this.cost);
+    const user = await this.db.transaction(async (m) => {
+      const userId = await this.users.redeemOneTimeToken(token, m);
+      if (!userId) return undefined;
+      await this.users.setPasswordHash(userId, hash, m);
+      await this.sessions.endAllOf(userId, 'password_changed', m);
+      return this.users.byId(userId, m);
+    });
+    if (!user)
+      throw new ApiError(400, 'INVALID_LINK', 'the link is unknown, used or expired: ask for a new one');
+    return { id: user.id, email: user.email, name: user.name, role: user.role };
   }
 }

@@ -1,24 +1,9 @@
-import {
-  applyDecorators,
-  createParamDecorator,
-  ExecutionContext,
-  SetMetadata,
-  UseGuards,
-} from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { Caller, Role } from '@fleet/auth';
+import { Caller } from '@fleet/auth';
 
-export const PUBLIC_KEY = 'fleet:public';
-export const ROLES_KEY = 'fleet:roles';
-
-/** The route needs no token. */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
-
-/** Only these roles may call the route (every route needs a token unless @Public). */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
-
-/** The verified caller of the request. */
+/** The verified caller of the request (who may call the route is the permission table's business). */
 export const CurrentUser = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): Caller =>
     ctx.switchToHttp().getRequest<Request & { user: Caller }>().user,

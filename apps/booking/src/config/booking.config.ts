@@ -1,5 +1,13 @@
-import { TokenConfig, tokenConfigProblems } from '@fleet/auth';
-import { IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  ACCESS_TOKEN_MAX_TTL_S,
+  OWASP_ARGON2ID,
+  PasswordCost,
+  TokenConfig,
+  tokenConfigProblems,
+} from '@fleet/auth';
+import { toBool } from '@fleet/config';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import type { Tariff } from '../pricing/pricing';
 
 /** Development values that must not reach production (checked in `productionProblems`). */
@@ -32,10 +40,38 @@ export class BookingConfig extends TokenConfig {
   })
   BOOKING_CORS_ORIGINS = '*';
 
-  /** Lifetime of an access token, in seconds. */
+  /** Lifetime of an access token, in seconds (CONTRACT.md 5: at most 15 minutes). */
   @IsInt()
   @Min(60)
-  JWT_TTL_S = 3600;
+  @Max(ACCESS_TOKEN_MAX_TTL_S)
+  JWT_TTL_S = ACCESS_TOKEN_MAX_TTL_S;
+
+  /**
+   * Longest a session lives from login, in days: its refresh tokens rotate on every use, and after
+   * this the user logs in again.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  SESSION_TTL_DAYS = 30;
+
+  /**
+   * Whether an admin or fleet manager must have TOTP enrolled and log in with a code before any
+   * endpoint but their own account's (on by default in production).
+   */
+  @Transform(({ value }) => toBool(value))
+  @IsBoolean()
+  MFA_ENFORCED = process.env.NODE_ENV === 'production';
+
+  /** How long a staff invitation's link (set a password) stays good, in hours. */
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  INVITATION_TTL_H = 72;
+
+  // TEMP until the mail branch merges
+  @IsString()
+  FLEET_PUBLIC_URL = 'http://localhost:3001';
 
   /** The first operator, created (or its password reset) at start. */
   @IsEmail()
@@ -192,11 +228,19 @@ export class BookingConfig extends TokenConfig {
   @Min(1)
   GBFS_MAX_RANGE_KM_COMBUSTION = 700;
 
-  /** The KDF cost of stored passwords (scrypt N = 2^this). */
+  /**
+   * Argon2id cost of stored passwords: memory in KiB and iterations (defaults: OWASP's 19 MiB and
+   * 2). A login with a password stored at another cost (or by the older scrypt) stores it anew.
+   */
   @IsInt()
-  @Min(10)
+  @Min(1024)
+  @Max(1_048_576)
+  PASSWORD_ARGON2_MEMORY_KIB = OWASP_ARGON2ID.memoryKiB;
+
+  @IsInt()
+  @Min(1)
   @Max(20)
-  PASSWORD_SCRYPT_LOG_N = 15;
+  PASSWORD_ARGON2_TIME_COST = OWASP_ARGON2ID.timeCost;
 }
 
 /** What makes this configuration unfit for production; empty when it is fit (or not production). */
@@ -206,6 +250,11 @@ export function productionProblems(c: BookingConfig): string[] {
   if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
     problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
   return problems;
+}
+
+/** The cost passwords are hashed at. */
+export function passwordCostOf(c: BookingConfig): PasswordCost {
+  return { memoryKiB: c.PASSWORD_ARGON2_MEMORY_KIB, timeCost: c.PASSWORD_ARGON2_TIME_COST };
 }
 
 /** The tariff this configuration sets. */

@@ -1,7 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../auth/decorators';
 import { BookingConfig } from '../config/booking.config';
 import { GbfsFeedName } from './gbfs-feeds';
 import { GbfsService } from './gbfs.service';
@@ -12,7 +11,6 @@ import { GbfsService } from './gbfs.service';
  */
 @ApiTags('open data (GBFS v3.0)')
 @Controller('gbfs')
-@Public()
 export class GbfsController {
   constructor(
     private readonly gbfs: GbfsService,

@@ -4,7 +4,7 @@ import { ApiHeader, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import type { Response } from 'express';
 import { Caller } from '@fleet/auth';
-import { BookingWrite, CurrentUser, Roles } from '../auth/decorators';
+import { BookingWrite, CurrentUser } from '../auth/decorators';
 import { ApiError } from '../common/api-error';
 import { ReservationsService, ReservationView } from './reservations.service';
 
@@ -21,7 +21,6 @@ export class ReservationsController {
   constructor(private readonly reservations: ReservationsService) {}
 
   @Post()
-  @Roles('driver')
   @BookingWrite()
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   async create(

@@ -2,7 +2,7 @@ import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { Caller } from '@fleet/auth';
+import { Caller, isStaff } from '@fleet/auth';
 import { ApiError, notFound } from '../common/api-error';
 import { BookingConfig, handoverBusyS } from '../config/booking.config';
 import { UUID_PATTERN } from '../common/validation';
@@ -135,7 +135,7 @@ export class ReservationsService {
       ? await queryRows<Row>(
           this.dataSource,
           `SELECT ${COLUMNS} FROM reservations WHERE id = $1 AND (driver_id = $2 OR $3)`,
-          [id, caller.id, caller.role === 'operator'],
+          [id, caller.id, isStaff(caller.role)],
         )
       : [];
     if (rows.length === 0) throw notFound('reservation', 'RESERVATION_NOT_FOUND');

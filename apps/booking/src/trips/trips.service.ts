@@ -2,7 +2,7 @@ import { VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Caller } from '@fleet/auth';
+import { Caller, isStaff } from '@fleet/auth';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { HistoryRepository } from '../history/history.repository';
 import { UUID_PATTERN } from '../common/validation';
@@ -183,7 +183,7 @@ export class TripsService {
 
   private async visible(caller: Caller, id: string): Promise<TripRow> {
     const trip = UUID_PATTERN.test(id)
-      ? await this.trips.find(id, caller.id, caller.role === 'operator')
+      ? await this.trips.find(id, caller.id, isStaff(caller.role))
       : undefined;
     if (!trip) throw tripError(TripErrorCode.NotFound, 'trip not found');
     return trip;

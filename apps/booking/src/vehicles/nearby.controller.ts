@@ -2,7 +2,6 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
-import { Public } from '../auth/decorators';
 import type { NearbyCar } from './nearby-index';
 import { NearbyIndexService } from './nearby-index.service';
 
@@ -81,7 +80,6 @@ export class NearbyController {
   constructor(private readonly nearbyCars: NearbyIndexService) {}
 
   @Get('nearby')
-  @Public()
   nearby(@Query() q: NearbyQuery): { vehicles: NearbyVehicle[] } {
     return nearbyAnswer(this.nearbyCars.find(q.lat, q.lon, q.radius, q.limit));
   }

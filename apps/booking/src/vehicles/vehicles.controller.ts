@@ -3,9 +3,22 @@ import { CommandView } from '@fleet/messaging';
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { Caller } from '@fleet/auth';
-import { CurrentUser, Roles } from '../auth/decorators';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { Caller, STEP_UP_COMMANDS } from '@fleet/auth';
+import { CurrentUser } from '../auth/decorators';
 import { ApiError } from '../common/api-error';
 import type { OperationalStatus, Propulsion } from './vehicles.repository';
 import { VehicleDetails, VehiclesService } from './vehicles.service';
@@ -75,6 +88,25 @@ export class CommandDto {
   @ApiProperty({ enum: COMMAND_TYPES })
   @IsIn(COMMAND_TYPES)
   type!: CommandType;
+
+  @ApiPropertyOptional({
+    description: 'why: required for unlock and immobilize, and kept in the audit log',
+    minLength: 3,
+    maxLength: 500,
+  })
+  @ValidateIf((o: CommandDto) => STEP_UP_COMMANDS.has(o.type) || o.reason !== undefined)
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ description: 'why (kept in the audit log)', minLength: 3, maxLength: 500 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason!: string;
 }
 
 export class RejectsQuery {
@@ -102,7 +134,6 @@ const MAX_TRACK_DAYS = 31;
 /** The operator's vehicle routes (CONTRACT.md 2.5). */
 @ApiTags('operators')
 @Controller()
-@Roles('operator')
 export class VehiclesController {
   constructor(private readonly vehicles: VehiclesService) {}
 
@@ -150,6 +181,12 @@ export class VehiclesController {
     @Body() body: CommandDto,
   ): Promise<CommandView> {
     return this.vehicles.command(caller, id, body.type);
+  }
+
+  /** A new MQTT password for the car (shown once); the old one stops working. */
+  @Post('vehicles/:id/credentials')
+  reissueCredentials(@Param('id') id: string, @Body() _body: ReasonDto) {
+    return this.vehicles.reissueCredentials(id);
   }
 
   @Get('telemetry/rejects')

@@ -64,6 +64,16 @@ export interface RejectRow {
 export class VehiclesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Replaces a vehicle's MQTT password (stored hashed); false when there is no such vehicle. */
+  async setMqttPassword(id: string, mqttPassword: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE vehicles SET mqtt_password_hash = $2 WHERE id = $1 RETURNING id`,
+      [id, hashMqttPassword(mqttPassword)],
+    );
+    return rows.length === 1;
+  }
+
   /** Registers a vehicle with its MQTT password (stored hashed); false when the id is taken. */
   async insert(v: NewVehicle, mqttPassword: string): Promise<boolean> {
     const rows = await queryRows(

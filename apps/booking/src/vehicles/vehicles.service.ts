@@ -3,7 +3,7 @@ import { newMqttPassword, VehicleState } from '@fleet/domain';
 import { trackFeature, TrackFeature } from '@fleet/geo';
 import { CommandView } from '@fleet/messaging';
 import { Injectable } from '@nestjs/common';
-import { Caller } from '@fleet/auth';
+import { Caller, COMMAND_PERMISSIONS } from '@fleet/auth';
 import { VehicleCommander } from '../commands/vehicle-commander';
 import { ApiError, notFound } from '../common/api-error';
 import { BookingConfig } from '../config/booking.config';
@@ -157,8 +157,24 @@ export class VehiclesService {
 
   /** Sends a command and answers with its final status. */
   async command(caller: Caller, id: string, type: CommandType): Promise<CommandView> {
+    if (!COMMAND_PERMISSIONS[type].includes(caller.role)) {
+      throw new ApiError(403, 'FORBIDDEN', `${type} is for ${COMMAND_PERMISSIONS[type].join(', ')}`);
+    }
     if (!VEHICLE_ID_PATTERN.test(id)) throw vehicleNotFound();
     return this.commander.send(id, type, caller.id);
+  }
+
+  /**
+   * A new MQTT password for the car, in this answer only; the old one stops working when the broker
+   * next reads the accounts (the embedded broker: the car's next connect; Mosquitto: the next sync).
+   */
+  async reissueCredentials(
+    id: string,
+  ): Promise<{ vehicleId: string; mqtt: { username: string; password: string } }> {
+    const password = newMqttPassword();
+    if (!VEHICLE_ID_PATTERN.test(id) || !(await this.vehicles.setMqttPassword(id, password)))
+      throw vehicleNotFound();
+    return { vehicleId: id, mqtt: { username: id, password } };
   }
 
   /** Quarantined telemetry, newest first; the payload as text, its first 4 KiB. */

@@ -25,6 +25,15 @@ export class LiveMapConfig extends TokenConfig {
   @Min(100)
   LIVE_MAP_RESYNC_MS = 30_000;
 
+  /**
+   * How often the sessions of connected sockets are checked, in ms: a socket whose session ended or
+   * whose account was blocked, deleted or given another role is disconnected within this.
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(60_000)
+  LIVE_MAP_SESSION_SWEEP_MS = 15_000;
+
   /** Base-map raster tiles of the operator page ({z}/{x}/{y}); empty: no base map. */
   @IsString()
   LIVE_MAP_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';

@@ -37,6 +37,8 @@ export class IdentityAccess1764500000000 implements MigrationInterface {
         ended_at     timestamptz,
         end_reason   text CHECK (end_reason IN ('logout', 'refresh_reuse', 'blocked', 'deleted',
                                                 'password_changed', 'role_changed', 'revoked')),
+        -- How the session was opened (RFC 8176): pwd, plus otp after a TOTP or recovery code.
+        amr          text[] NOT NULL DEFAULT '{pwd}',
         ip           text,
         user_agent   text,
         CHECK ((ended_at IS NULL) = (end_reason IS NULL))
@@ -90,7 +92,9 @@ export class IdentityAccess1764500000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX audit_log_at ON audit_log (at DESC, id DESC)`);
     await q.query(`CREATE INDEX audit_log_actor ON audit_log (actor_id, at DESC)`);
-    await q.query(`CREATE INDEX audit_log_vehicle ON audit_log (vehicle_id, at DESC) WHERE vehicle_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX audit_log_vehicle ON audit_log (vehicle_id, at DESC) WHERE vehicle_id IS NOT NULL`,
+    );
     // Append-only: no row changes; rows go only through the retention job, which says so for its
     // own transaction (SET LOCAL fleet.audit_purge = 'on').
     await q.query(`
@@ -113,7 +117,9 @@ export class IdentityAccess1764500000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS idempotency_keys_created`);
-    await q.query(`DROP TABLE IF EXISTS audit_log, one_time_tokens, mfa_recovery_codes, refresh_tokens, sessions`);
+    await q.query(
+      `DROP TABLE IF EXISTS audit_log, one_time_tokens, mfa_recovery_codes, refresh_tokens, sessions`,
+    );
     await q.query(`DROP FUNCTION IF EXISTS audit_log_append_only()`);
     await q.query(`DELETE FROM users WHERE password_hash IS NULL`);
     await q.query(`ALTER TABLE users ALTER COLUMN password_hash SET NOT NULL`);
