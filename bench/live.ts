@@ -17,13 +17,13 @@
 import { DEV_JWT_SECRET } from '@fleet/auth';
 import {
   createTestDatabase,
+  openTestSession,
   freePort,
   insertVehicles,
   prepareTemplateDatabase,
   startMosquitto,
   startService,
 } from '@fleet/testing';
-import { JwtService } from '@nestjs/jwt';
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
@@ -139,11 +139,10 @@ async function main(): Promise<void> {
   await nextMessage(naive, 'ready', 30_000, 'naive broadcaster');
   const mosquittoPid = allProcesses().find((p) => p.ppid === process.pid && p.comm === 'mosquitto')?.pid;
 
-  // The operators: a token of the demo operator's kind, signed as booking signs them (the default key).
-  const token = await new JwtService({ secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET }).signAsync(
-    { sub: 'bench-operator', email: 'bench@fleet.local', role: 'operator' },
-    { issuer: 'fleet-booking', audience: 'fleet-api', expiresIn: 3600 },
-  );
+  // The operators: a fleet manager's session, made in the database as login makes one.
+  const { token } = await openTestSession(db.client, 'fleet_manager', {
+    secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET,
+  });
   const random = prng(params.seed);
   const viewports = Array.from({ length: params.clients }, () =>
     viewport(

@@ -18,6 +18,9 @@ const REDRAW_MS = 250;
 /** Above this zoom every car is drawn on its own. */
 const CLUSTER_MAX_ZOOM = 14;
 const TOKEN_KEY = 'fleet.operator.token';
+const REFRESH_KEY = 'fleet.operator.refresh';
+/** Renew the access token this long before it expires, ms. */
+const RENEW_AHEAD_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
 let settings;
@@ -29,6 +32,9 @@ const cars = new Map();
 const carMarkers = new Map();
 let clusterLayer;
 let redrawTimer = null;
+let renewTimer = null;
+/** Why the server last ended the socket (`session_ended`), if it said. */
+let sessionEnded = null;
 
 function apiBase() {
   return settings.bookingUrl || `${location.protocol}//${location.hostname}:3000`;
@@ -48,32 +54,86 @@ async function api(path, options = {}) {
 // Login
 
 function showLogin(message = '') {
+  clearTimeout(renewTimer);
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(REFRESH_KEY);
   $('app').hidden = true;
+  $('set-password').hidden = true;
   $('login').hidden = false;
   $('login-error').textContent = message;
+}
+
+/** Keeps a token pair and renews the access token shortly before it expires. */
+function keep({ accessToken, refreshToken, expiresIn }) {
+  sessionStorage.setItem(TOKEN_KEY, accessToken);
+  sessionStorage.setItem(REFRESH_KEY, refreshToken);
+  clearTimeout(renewTimer);
+  renewTimer = setTimeout(renew, Math.max(5_000, expiresIn * 1000 - RENEW_AHEAD_MS));
+}
+
+/** A new token pair from the refresh token (it rotates); the socket reconnects with the new token. */
+async function renew() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) return showLogin('Please log in again.');
+  try {
+    keep(await api('/auth/refresh', { method: 'POST', body: JSON.stringify({ refreshToken }) }));
+  } catch (err) {
+    if (err.status === 401) return showLogin('Your session ended; please log in again.');
+    renewTimer = setTimeout(renew, 10_000); // the API is unreachable: try again soon
+    return;
+  }
+  if (socket) {
+    socket.auth = { token: sessionStorage.getItem(TOKEN_KEY) };
+    if (!socket.connected) socket.connect();
+  }
 }
 
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   $('login-error').textContent = '';
+  const totp = String(form.get('totp') || '').trim();
   try {
-    const { accessToken } = await api('/auth/login', {
-      method: 'POST',
-      body: JSON.stringify({ email: form.get('email'), password: form.get('password') }),
-    });
-    sessionStorage.setItem(TOKEN_KEY, accessToken);
+    keep(
+      await api('/auth/login', {
+        method: 'POST',
+        body: JSON.stringify({ email: form.get('email'), password: form.get('password'), ...(totp ? { totp } : {}) }),
+      }),
+    );
+    $('totp-row').hidden = true;
     start();
   } catch (err) {
-    $('login-error').textContent =
-      err.status === 401 ? 'Wrong email or password.' : `Cannot log in: ${err.message}`;
+    if (err.code === 'MFA_REQUIRED') {
+      $('totp-row').hidden = false;
+      $('login-error').textContent = 'Enter the code from your authenticator app (or a recovery code).';
+    } else if (err.code === 'INVALID_MFA_CODE') {
+      $('login-error').textContent = 'That code is wrong or was used already.';
+    } else if (err.status === 429) {
+      $('login-error').textContent = 'Too many attempts; please wait a little and try again.';
+    } else {
+      $('login-error').textContent = err.status === 401 ? 'Wrong email or password.' : `Cannot log in: ${err.message}`;
+    }
   }
 });
 
 $('logout').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
+  api('/auth/logout', { method: 'POST' }).catch(() => undefined);
   socket?.disconnect();
   showLogin();
+});
+
+// A staff invitation's link: #set-password=<token>
+$('set-password').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const token = location.hash.slice('#set-password='.length);
+  try {
+    const member = await api('/auth/password', { method: 'POST', body: JSON.stringify({ token, password: form.get('password') }) });
+    history.replaceState(null, '', location.pathname);
+    showLogin(`Password set for ${member.email}: log in.`);
+  } catch (err) {
+    $('set-password-error').textContent = err.code === 'VALIDATION_FAILED' ? 'At least 8 characters, please.' : err.message;
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -238,16 +298,23 @@ function connect(token) {
     $('connection').classList.add('live');
     subscribe();
   });
+  socket.on('session_ended', ({ code }) => (sessionEnded = code));
   socket.on('disconnect', (reason) => {
     $('connection').textContent = 'disconnected';
     $('connection').classList.remove('live');
-    // The server ends the session when the token expires: log in again.
-    if (reason === 'io server disconnect') showLogin('Your session ended; please log in again.');
+    if (reason !== 'io server disconnect') return; // the link dropped: socket.io reconnects
+    // The server ends a socket when its session ended (log in again) or its token expired (renew).
+    if (sessionEnded) {
+      showLogin(sessionEnded === 'ACCOUNT_BLOCKED' ? 'Your account is blocked.' : 'Your session ended; please log in again.');
+      return;
+    }
+    // The token renewed a minute ago (keep) replaces the one that expired.
+    socket.auth = { token: sessionStorage.getItem(TOKEN_KEY) };
+    socket.connect();
   });
   socket.on('connect_error', (err) => {
     if (err.message === 'UNAUTHORIZED' || err.message === 'FORBIDDEN') {
       socket.disconnect();
-      sessionStorage.removeItem(TOKEN_KEY);
       showLogin(err.message === 'FORBIDDEN' ? 'This page is for operators.' : 'Please log in again.');
     } else {
       $('connection').textContent = `reconnecting (${err.message})`;
@@ -270,8 +337,16 @@ function connect(token) {
 }
 
 async function start() {
+  if (location.hash.startsWith('#set-password=')) {
+    $('login').hidden = true;
+    $('set-password').hidden = false;
+    return;
+  }
+  if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
+  // A reloaded page: a fresh pair first, so that the renewal is scheduled again.
+  if (renewTimer === null) await renew();
   const token = sessionStorage.getItem(TOKEN_KEY);
-  if (!token) return showLogin();
+  if (!token) return;
   $('login').hidden = true;
   $('app').hidden = false;
   if (!map) {
@@ -279,6 +354,7 @@ async function start() {
     stateCheckboxes();
     await drawZones();
   }
+  sessionEnded = null;
   connect(token);
 }
 

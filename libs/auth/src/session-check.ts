@@ -37,7 +37,7 @@ export class SessionCheck {
     const cached = this.verdicts.get(key);
     if (cached && now - cached.at < this.ttlMs) return cached.verdict;
     if (this.verdicts.size > 100_000) this.prune(now);
-    const verdict = this.checkMany([caller]).then((v) => v.get(caller.sessionId) ?? 'SESSION_REVOKED');
+    const verdict = this.checkMany([caller]).then((v) => v.get(caller.sessionId)!);
     // A failed read is not remembered: the next request asks again.
     verdict.catch(() => this.verdicts.delete(key));
     this.verdicts.set(key, { at: now, verdict });

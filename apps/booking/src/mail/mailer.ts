@@ -1,5 +1,6 @@
 // PLACEHOLDER until the mail branch merges (same API).
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { BookingConfig } from '../config/booking.config';
 export interface Mail {
   to: string;
   subject: string;
@@ -8,7 +9,7 @@ export interface Mail {
 }
 @Injectable()
 export class Mailer {
-  constructor(_config?: unknown) {}
+  constructor(@Optional() _config?: BookingConfig) {}
   send(_mail: Mail): Promise<void> {
     return Promise.resolve();
   }

@@ -20,6 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class DemoDriver {
   private token = '';
+  private refreshToken = '';
   private stopped = false;
   trips = 0;
 
@@ -44,9 +45,7 @@ export class DemoDriver {
       password: this.password,
       name: this.email.split('@')[0],
     });
-    const login = await this.call('POST', '/auth/login', { email: this.email, password: this.password });
-    if (login.status !== 200) throw new Error(`${this.email} cannot log in: ${JSON.stringify(login.body)}`);
-    this.token = String(login.body.accessToken);
+    await this.logIn();
     await this.finishLeftovers();
     await sleep(firstPauseMs);
     while (!this.stopped) {
@@ -135,7 +134,32 @@ export class DemoDriver {
     }
   }
 
+  private async logIn(): Promise<void> {
+    this.token = '';
+    const login = await this.send('POST', '/auth/login', { email: this.email, password: this.password });
+    if (login.status !== 200) throw new Error(`${this.email} cannot log in: ${JSON.stringify(login.body)}`);
+    this.token = String(login.body.accessToken);
+    this.refreshToken = String(login.body.refreshToken);
+  }
+
+  /** A new access token as the app gets one when the last expired: refresh, else log in again. */
+  private async renew(): Promise<void> {
+    this.token = '';
+    const renewed = await this.send('POST', '/auth/refresh', { refreshToken: this.refreshToken });
+    if (renewed.status !== 200) return this.logIn();
+    this.token = String(renewed.body.accessToken);
+    this.refreshToken = String(renewed.body.refreshToken);
+  }
+
+  /** An API call; an expired access token is renewed once and the call made again. */
   private async call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const answer = await this.send(method, path, body);
+    if (answer.status !== 401 || !this.refreshToken) return answer;
+    await this.renew();
+    return this.send(method, path, body);
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Answer> {
     const res = await fetch(`${this.api}/api/v1${path}`, {
       method,
       headers: {
