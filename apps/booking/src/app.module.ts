@@ -23,6 +23,7 @@ import { ErrorFilter } from './common/error.filter';
 import { GbfsController } from './gbfs/gbfs.controller';
 import { GbfsService } from './gbfs/gbfs.service';
 import { HistoryRepository } from './history/history.repository';
+import { MailModule } from './mail/mail.module';
 import { TripsController } from './trips/trips.controller';
 import { TripsRepository } from './trips/trips.repository';
 import { TripsService } from './trips/trips.service';
@@ -51,6 +52,7 @@ export class BookingModule {
           { name: 'auth', ttl: 60_000, limit: config.THROTTLE_AUTH_PER_MIN },
           { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
         ]),
+        MailModule.register(config),
       ],
       controllers: [
         HealthController,
