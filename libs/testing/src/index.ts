@@ -4,3 +4,4 @@ export * from './database';
 export * from './service-process';
 export * from './tcp-proxy';
 export * from './gbfs';
+export * from './mail-server';
