@@ -22,7 +22,6 @@ import { SessionsService } from './auth/sessions.service';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditService } from './audit/audit.service';
-import { Mailer } from './mail/mailer';
 import { MeController } from './me/me.controller';
 import { MeRepository } from './me/me.repository';
 import { MeService } from './me/me.service';
@@ -35,6 +34,7 @@ import { ErrorFilter } from './common/error.filter';
 import { GbfsController } from './gbfs/gbfs.controller';
 import { GbfsService } from './gbfs/gbfs.service';
 import { HistoryRepository } from './history/history.repository';
+import { MailModule } from './mail/mail.module';
 import { TripsController } from './trips/trips.controller';
 import { TripsRepository } from './trips/trips.repository';
 import { TripsService } from './trips/trips.service';
@@ -62,6 +62,7 @@ export class BookingModule {
           { name: 'auth', ttl: 60_000, limit: config.THROTTLE_AUTH_PER_MIN },
           { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
         ]),
+        MailModule.register(config),
       ],
       controllers: [
         HealthController,
@@ -96,7 +97,6 @@ export class BookingModule {
         StaffService,
         AuditService,
         LoginBackoff,
-        Mailer,
         ReservationsService,
         ReservationExpiry,
         FleetStateRepository,

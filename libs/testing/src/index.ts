@@ -4,4 +4,5 @@ export * from './database';
 export * from './service-process';
 export * from './tcp-proxy';
 export * from './gbfs';
+export * from './mail-server';
 export * from './sessions';

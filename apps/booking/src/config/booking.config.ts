@@ -40,6 +40,26 @@ export class BookingConfig extends TokenConfig {
   })
   BOOKING_CORS_ORIGINS = '*';
 
+  /**
+   * Outgoing mail (invitations, notices). SMTP_URL: the relay, smtp://user:pass@host:587 (STARTTLS
+   * when the server offers it; add ?requireTLS=true to insist) or smtps://user:pass@host:465. Unset
+   * outside production: each mail is logged instead of sent; in production unset is refused.
+   */
+  @Matches(/^(smtps?:\/\/\S+)?$/, { message: 'SMTP_URL must be empty or an smtp:// or smtps:// URL' })
+  SMTP_URL = '';
+
+  /** The sender of every mail: an address, or `Name <address>`. */
+  @Matches(/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, {
+    message: 'MAIL_FROM must be an address or Name <address>',
+  })
+  MAIL_FROM = 'Fleet <no-reply@fleet.local>';
+
+  /** Where people reach the operator web app (the live map), for links in mail; no trailing slash. */
+  @Matches(/^https?:\/\/[^\s?#]*[^/\s?#]$/, {
+    message: 'FLEET_PUBLIC_URL must be an http(s) URL without a trailing slash',
+  })
+  FLEET_PUBLIC_URL = 'http://localhost:3001';
+
   /** Lifetime of an access token, in seconds (CONTRACT.md 5: at most 15 minutes). */
   @IsInt()
   @Min(60)
@@ -68,10 +88,6 @@ export class BookingConfig extends TokenConfig {
   @Min(1)
   @Max(720)
   INVITATION_TTL_H = 72;
-
-  // TEMP until the mail branch merges
-  @IsString()
-  FLEET_PUBLIC_URL = 'http://localhost:3001';
 
   /** The first operator, created (or its password reset) at start. */
   @IsEmail()
@@ -249,6 +265,7 @@ export function productionProblems(c: BookingConfig): string[] {
   const problems = tokenConfigProblems(c);
   if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
     problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
+  if (!c.SMTP_URL) problems.push('SMTP_URL must be set in production (mail would not be sent)');
   return problems;
 }
 

@@ -73,7 +73,7 @@ export class StaffService {
         m,
       );
       const link = `${this.config.FLEET_PUBLIC_URL}/#set-password=${token}`;
-      const mail = staffInvitation({ name: user.name, role: user.role, link, expiresAt });
+      const mail = staffInvitation({ name: user.name, role: member.role, link, expiresAt });
       await this.mailer.send({ to: user.email, ...mail }).catch((err: Error) => {
         throw new ApiError(
           502,
