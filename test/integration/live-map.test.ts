@@ -1,9 +1,9 @@
-import { DEV_JWT_SECRET } from '@fleet/auth';
 import { SimulatedCar } from '@fleet/simulator';
 import {
   createTestDatabase,
   freePort,
   insertVehicles,
+  openTestSession,
   MosquittoInstance,
   ServiceProcess,
   startMosquitto,
@@ -11,7 +11,6 @@ import {
   TestDatabase,
   waitFor,
 } from '@fleet/testing';
-import { JwtService } from '@nestjs/jwt';
 import { io, Socket } from 'socket.io-client';
 import { BookingApi } from './booking-api';
 import { startBooking, startGateway, TEST_OPERATOR } from './platform';
@@ -182,10 +181,9 @@ describe('live map (gateway, booking, two live-map instances, Mosquitto, socket.
   it('refuses a socket without a token, with a forged one (UNAUTHORIZED) and a driver (FORBIDDEN)', async () => {
     expect(await refusal()).toBe('UNAUTHORIZED');
     expect(await refusal('not-a-jwt')).toBe('UNAUTHORIZED');
-    const forged = await new JwtService({ secret: 'another-secret-of-at-least-32-characters' }).signAsync(
-      { sub: 'x', email: 'x@y.z', role: 'operator' },
-      { issuer: 'fleet-booking', audience: 'fleet-api', expiresIn: 60 },
-    );
+    const { token: forged } = await openTestSession(db.client, 'admin', {
+      secret: 'another-secret-of-at-least-32-characters',
+    });
     expect(await refusal(forged)).toBe('UNAUTHORIZED');
     expect(await refusal(driver)).toBe('FORBIDDEN');
     expect(await refusal(operator)).toBe('connected');
@@ -326,10 +324,7 @@ describe('live map (gateway, booking, two live-map instances, Mosquitto, socket.
   });
 
   it('disconnects a socket when its token expires', async () => {
-    const shortLived = await new JwtService({ secret: DEV_JWT_SECRET }).signAsync(
-      { sub: 'op', email: 'ops@fleet.test', role: 'operator' },
-      { issuer: 'fleet-booking', audience: 'fleet-api', expiresIn: 2 },
-    );
+    const { token: shortLived } = await openTestSession(db.client, 'support', { ttlS: 2 });
     const viewer = await open(liveMaps[0], shortLived);
     const reason = await new Promise<string>((resolve) => viewer.socket.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
