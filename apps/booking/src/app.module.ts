@@ -46,6 +46,7 @@ import { BookingConfig } from './config/booking.config';
 import { ReservationExpiry } from './reservations/reservation-expiry';
 import { ReservationsController } from './reservations/reservations.controller';
 import { ReservationsService } from './reservations/reservations.service';
+import { RetentionModule } from './retention/retention.module';
 import { NearbyController } from './vehicles/nearby.controller';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
 import { StateChangePublisher } from './vehicles/state-changes';
@@ -63,6 +64,7 @@ export class BookingModule {
           { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
         ]),
         MailModule.register(config),
+        RetentionModule.register(config),
       ],
       controllers: [
         HealthController,

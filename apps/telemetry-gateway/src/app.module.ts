@@ -27,6 +27,7 @@ import { IngestService, TELEMETRY_SOURCE } from './ingest/ingest.service';
 import { MqttPoolTelemetrySource } from './ingest/mqtt-pool-telemetry.source';
 import { TelemetryBatchCommitter } from './ingest/telemetry-batch.committer';
 import { PartitionMaintenance } from './maintenance/partition-maintenance';
+import { GatewayRetention } from './maintenance/retention';
 import { StateVacuum } from './maintenance/state-vacuum';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -113,6 +114,7 @@ export class GatewayModule {
         StatusService,
         CommandsService,
         PartitionMaintenance,
+        GatewayRetention,
         StateVacuum,
       ],
     };

@@ -5,3 +5,4 @@ export * from './database.module';
 export * from './query-rows';
 export * from './mqtt-credentials';
 export * from './vehicle-view';
+export * from './retention';

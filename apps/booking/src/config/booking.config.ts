@@ -257,6 +257,40 @@ export class BookingConfig extends TokenConfig {
   @Min(1)
   @Max(20)
   PASSWORD_ARGON2_TIME_COST = OWASP_ARGON2ID.timeCost;
+
+  // Retention (the RetentionModule's jobs; 0 keeps rows forever).
+  /**
+   * Hours an Idempotency-Key's stored answer is kept after the first request (24, as Stripe does): a
+   * retry within this gets the first answer, a later one is a new request.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(8760)
+  IDEMPOTENCY_KEY_RETENTION_H = 24;
+
+  /** Days a session (with its refresh tokens) is kept after it ended or expired. */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  SESSION_RETENTION_DAYS = 30;
+
+  /** Days a one-time link (set a password) is kept after it was used or expired. */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  ONE_TIME_TOKEN_RETENTION_DAYS = 7;
+
+  /** Days an audit log entry is kept (0, the default, keeps the log forever). */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  AUDIT_RETENTION_DAYS = 0;
+
+  /** Minutes between two runs of the retention jobs. */
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  RETENTION_INTERVAL_MIN = 60;
 }
 
 /** What makes this configuration unfit for production; empty when it is fit (or not production). */

@@ -115,6 +115,33 @@ export class GatewayConfig extends CommonConfig {
   @Min(0)
   TELEMETRY_RETENTION_DAYS = 0;
 
+  /** Days a quarantined message is kept after it was received (0 = keep forever). */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  QUARANTINE_RETENTION_DAYS = 30;
+
+  /**
+   * Days a vehicle event (MDS state change) is kept after it occurred (0 = keep forever). More than
+   * a year: MDS reports and audits look back a year.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  EVENTS_RETENTION_DAYS = 400;
+
+  /** Days a finished command is kept after it was issued (0 = keep forever); open ones always stay. */
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  COMMANDS_RETENTION_DAYS = 90;
+
+  /** Minutes between two runs of the retention jobs (quarantine, events, commands). */
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  RETENTION_INTERVAL_MIN = 60;
+
   /** On SIGTERM, how long in-flight batches may take to commit before the gateway stops anyway, in seconds. */
   @IsInt()
   @Min(1)
