@@ -45,6 +45,8 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
   let mail: MailServer;
   let gateway: ServiceProcess;
   let booking: ServiceProcess;
+  /** A second booking instance, which hears of nothing but what the database says. */
+  let otherBooking: ServiceProcess;
   let liveMap: ServiceProcess;
   let client: BookingApi;
   let admin: string;
@@ -73,7 +75,11 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
   }
 
   function liveSocket(token: string): Promise<Socket> {
-    const socket = io(`${liveMap.baseUrl}/live`, { auth: { token }, transports: ['websocket'], reconnection: false });
+    const socket = io(`${liveMap.baseUrl}/live`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
     sockets.push(socket);
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(socket));
@@ -102,7 +108,11 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       MFA_ENFORCED: 'true',
       VEHICLE_COMMAND_TIMEOUT_S: '5',
     });
-    liveMap = await startService('live-map', await freePort(), { ...infra, LIVE_MAP_SESSION_SWEEP_MS: '2000' });
+    otherBooking = await startBooking(infra, { MFA_ENFORCED: 'true' });
+    liveMap = await startService('live-map', await freePort(), {
+      ...infra,
+      LIVE_MAP_SESSION_SWEEP_MS: '2000',
+    });
     client = new BookingApi(booking.baseUrl);
 
     // The admin enrols TOTP before anything else (MFA_ENFORCED), then logs in with a code.
@@ -116,15 +126,31 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
     const confirmed = await post('/me/mfa/totp/verify', { code: codeOf(adminTotpSecret) }, first.accessToken);
     expect(confirmed.status).toBe(200);
     // The code that confirmed enrolment is spent: the login takes the next step's.
-    admin = pairOf(await login(TEST_OPERATOR.email, TEST_OPERATOR.password, codeOf(adminTotpSecret, 1)))
-      .accessToken;
+    admin = pairOf(
+      await login(TEST_OPERATOR.email, TEST_OPERATOR.password, codeOf(adminTotpSecret, 1)),
+    ).accessToken;
 
-    const zone = await post('/zones', { name: 'Berlin', kind: 'business_area', geometry: BERLIN_CENTRE }, admin);
+    const zone = await post(
+      '/zones',
+      { name: 'Berlin', kind: 'business_area', geometry: BERLIN_CENTRE },
+      admin,
+    );
     expect(zone.status).toBe(201);
-    const reg = await post('/vehicles', { id: 'ID-CAR', plate: 'B-ID 1', model: 'VW ID.3', propulsion: 'electric' }, admin);
+    const reg = await post(
+      '/vehicles',
+      { id: 'ID-CAR', plate: 'B-ID 1', model: 'VW ID.3', propulsion: 'electric' },
+      admin,
+    );
     expect(reg.status).toBe(201);
     const { username, password } = reg.body.mqtt as { username: string; password: string };
-    car = new SimulatedCar({ url: broker.url, vehicleId: 'ID-CAR', username, password, lat: 52.5219, lon: 13.4132 });
+    car = new SimulatedCar({
+      url: broker.url,
+      vehicleId: 'ID-CAR',
+      username,
+      password,
+      lat: 52.5219,
+      lon: 13.4132,
+    });
     await car.connect();
     await car.publishSample();
     await waitFor(
@@ -137,7 +163,7 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await car?.disconnect().catch(() => undefined);
-    await Promise.all([liveMap, booking, gateway].map((s) => s?.kill('SIGTERM')));
+    await Promise.all([liveMap, otherBooking, booking, gateway].map((s) => s?.kill('SIGTERM')));
     await mail?.stop();
     await broker?.stop();
     await db?.drop();
@@ -162,7 +188,9 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       // The thief presents the old token: refused, and the session ends for the owner too.
       const replay = await post('/auth/refresh', { refreshToken: first.refreshToken });
       expect(replay.body).toMatchObject({ statusCode: 401, code: 'SESSION_REVOKED' });
-      expect((await post('/auth/refresh', { refreshToken: second.refreshToken })).body.code).toBe('SESSION_REVOKED');
+      expect((await post('/auth/refresh', { refreshToken: second.refreshToken })).body.code).toBe(
+        'SESSION_REVOKED',
+      );
       expect((await call('/me', { token: second.accessToken })).body).toMatchObject({
         statusCode: 401,
         code: 'SESSION_REVOKED',
@@ -170,9 +198,11 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       const { rows } = await db.client.query(
         `SELECT end_reason FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'driver-reuse@example.com'`,
       );
-      expect(rows).toEqual([{ end_reason: 'refresh_reuse' }]);
+      expect(rows).toContainEqual({ end_reason: 'refresh_reuse' });
       // An unknown refresh token is refused and ends nothing.
-      expect((await post('/auth/refresh', { refreshToken: 'rt_unknown' })).body.code).toBe('INVALID_REFRESH_TOKEN');
+      expect((await post('/auth/refresh', { refreshToken: 'rt_unknown' })).body.code).toBe(
+        'INVALID_REFRESH_TOKEN',
+      );
     });
 
     it('logs out: the access token and the refresh token stop working at once; other sessions go on', async () => {
@@ -182,7 +212,9 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       const out = await client.call('/auth/logout', { method: 'POST', token: phone.accessToken });
       expect(out.status).toBe(204);
       expect((await call('/me', { token: phone.accessToken })).body.code).toBe('SESSION_REVOKED');
-      expect((await post('/auth/refresh', { refreshToken: phone.refreshToken })).body.code).toBe('SESSION_REVOKED');
+      expect((await post('/auth/refresh', { refreshToken: phone.refreshToken })).body.code).toBe(
+        'SESSION_REVOKED',
+      );
       expect((await call('/me', { token: laptop.accessToken })).status).toBe(200);
     });
   });
@@ -191,18 +223,28 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
     it('invites by mail: the one-time link sets the password once; the member works in their role', async () => {
       const sam = await member('sam@operator.test', 'support');
       const letter = (await mail.messages()).find((m) => m.to.includes('sam@operator.test'))!;
-      expect(letter.subject).toMatch(/invit/i);
+      expect(letter.subject).toMatch(/password/i);
       expect(letter.text).toContain(`http://localhost:3001/#set-password=${sam.link}`);
-      expect((await post('/auth/password', { token: sam.link, password: 'another-password' })).body.code).toBe(
-        'INVALID_LINK',
-      );
+      expect(
+        (await post('/auth/password', { token: sam.link, password: 'another-password' })).body.code,
+      ).toBe('INVALID_LINK');
       expect((await login('sam@operator.test', 'another-password')).status).toBe(401);
       const me = await call('/me', { token: sam.pair.accessToken });
       expect(me.body).toMatchObject({ email: 'sam@operator.test', role: 'support' });
       expect((await call('/vehicles', { token: sam.pair.accessToken })).status).toBe(200);
-      expect((await post('/zones', { name: 'x', kind: 'no_parking', geometry: BERLIN_CENTRE }, sam.pair.accessToken)).status).toBe(403);
+      expect(
+        (
+          await post(
+            '/zones',
+            { name: 'x', kind: 'no_parking', geometry: BERLIN_CENTRE },
+            sam.pair.accessToken,
+          )
+        ).status,
+      ).toBe(403);
       const list = await call('/staff?limit=500', { token: admin });
-      expect((list.body.items as { email: string; status: string }[]).find((m) => m.email === 'sam@operator.test')).toMatchObject({
+      expect(
+        (list.body.items as { email: string; status: string }[]).find((m) => m.email === 'sam@operator.test'),
+      ).toMatchObject({
         status: 'active',
       });
     });
@@ -211,17 +253,29 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       const dana = await member('dana@operator.test', 'fleet_manager');
       // MFA is enforced for fleet managers: Dana enrols and logs in with a code first.
       const secret = (await post('/me/mfa/totp', undefined, dana.pair.accessToken)).body.secret as string;
-      expect((await post('/me/mfa/totp/verify', { code: codeOf(secret) }, dana.pair.accessToken)).status).toBe(200);
-      const token = pairOf(await login('dana@operator.test', 'member-password-1', codeOf(secret, 1))).accessToken;
+      const verified = await post('/me/mfa/totp/verify', { code: codeOf(secret) }, dana.pair.accessToken);
+      const [recoveryCode] = verified.body.recoveryCodes as string[];
+      const token = pairOf(
+        await login('dana@operator.test', 'member-password-1', codeOf(secret, 1)),
+      ).accessToken;
       expect((await call('/vehicles', { token })).status).toBe(200);
+      const elsewhere = new BookingApi(otherBooking.baseUrl);
+      // The other instance has checked this session now, and reuses that verdict for a while.
+      expect((await elsewhere.call('/vehicles', { token })).status).toBe(200);
       const socket = await liveSocket(token);
       const ended = new Promise<{ code: string; at: number }>((resolve) =>
         socket.once('session_ended', ({ code }: { code: string }) => resolve({ code, at: Date.now() })),
       );
-      const disconnected = new Promise<number>((resolve) => socket.once('disconnect', () => resolve(Date.now())));
+      const disconnected = new Promise<number>((resolve) =>
+        socket.once('disconnect', () => resolve(Date.now())),
+      );
 
       const demotedAt = Date.now();
-      const demote = await call(`/staff/${dana.id}`, { method: 'PATCH', body: { role: 'service_agent' }, token: admin });
+      const demote = await call(`/staff/${dana.id}`, {
+        method: 'PATCH',
+        body: { role: 'service_agent' },
+        token: admin,
+      });
       expect(demote.body).toMatchObject({ role: 'service_agent' });
       const refused = await waitFor(
         async () => {
@@ -233,10 +287,17 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       );
       expect(refused.body.code).toBe('SESSION_REVOKED');
       expect(Date.now() - demotedAt).toBeLessThan(60_000);
+      const refusedElsewhere = await waitFor(
+        async () => ((await elsewhere.call('/vehicles', { token })).status === 401 ? Date.now() : undefined),
+        60_000,
+        'the other instance refusing the old token',
+        250,
+      );
+      expect(refusedElsewhere - demotedAt).toBeLessThan(60_000);
       expect((await ended).code).toBe('SESSION_REVOKED');
       expect((await disconnected) - demotedAt).toBeLessThan(60_000);
       // Logged in again, Dana is a service agent: no zones, no immobilize.
-      const again = pairOf(await login('dana@operator.test', 'member-password-1', codeOf(secret, 2))).accessToken;
+      const again = pairOf(await login('dana@operator.test', 'member-password-1', recoveryCode)).accessToken;
       expect((await call('/me', { token: again })).body.role).toBe('service_agent');
     }, 90_000);
 
@@ -256,7 +317,11 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
 
     it('an admin cannot demote or block themselves (no platform left without an admin by mistake)', async () => {
       const me = await call('/me', { token: admin });
-      const self = await call(`/staff/${me.body.id as string}`, { method: 'PATCH', body: { role: 'support' }, token: admin });
+      const self = await call(`/staff/${me.body.id as string}`, {
+        method: 'PATCH',
+        body: { role: 'support' },
+        token: admin,
+      });
       expect(self.body).toMatchObject({ statusCode: 409, code: 'OWN_ACCOUNT' });
     });
 
@@ -298,23 +363,31 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       const verified = await post('/me/mfa/totp/verify', { code: codeOf(secret) }, mia.pair.accessToken);
       const codes = verified.body.recoveryCodes as string[];
       expect(codes).toHaveLength(10);
-      expect((await post('/me/mfa/totp', undefined, mia.pair.accessToken)).body.code).toBe('MFA_ALREADY_ENROLLED');
+      expect((await post('/me/mfa/totp', undefined, mia.pair.accessToken)).body.code).toBe(
+        'MFA_ALREADY_ENROLLED',
+      );
 
       expect((await login('mia@operator.test', 'member-password-1')).body).toMatchObject({
         statusCode: 401,
         code: 'MFA_REQUIRED',
       });
-      expect((await login('mia@operator.test', 'member-password-1', '123456')).body.code).toBe('INVALID_MFA_CODE');
+      expect((await login('mia@operator.test', 'member-password-1', '123456')).body.code).toBe(
+        'INVALID_MFA_CODE',
+      );
       const code = codeOf(secret, 1);
       const withCode = pairOf(await login('mia@operator.test', 'member-password-1', code));
       expect((await call('/audit', { token: withCode.accessToken })).status).toBe(200);
-      expect((await login('mia@operator.test', 'member-password-1', code)).body.code).toBe('INVALID_MFA_CODE');
+      expect((await login('mia@operator.test', 'member-password-1', code)).body.code).toBe(
+        'INVALID_MFA_CODE',
+      );
 
       const recovered = pairOf(await login('mia@operator.test', 'member-password-1', codes[0].toLowerCase()));
       expect((await call('/me', { token: recovered.accessToken })).body).toMatchObject({
         mfa: { totpEnrolled: true, recoveryCodesLeft: 9 },
       });
-      expect((await login('mia@operator.test', 'member-password-1', codes[0])).body.code).toBe('INVALID_MFA_CODE');
+      expect((await login('mia@operator.test', 'member-password-1', codes[0])).body.code).toBe(
+        'INVALID_MFA_CODE',
+      );
       // A refresh keeps the session's second factor: still no MFA_ENROLMENT_REQUIRED.
       const refreshed = pairOf(await post('/auth/refresh', { refreshToken: recovered.refreshToken }));
       expect((await call('/audit', { token: refreshed.accessToken })).status).toBe(200);
@@ -328,7 +401,11 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       expect(bare.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
       expect(car.receivedCommands.length).toBe(before);
 
-      const unlock = await post('/vehicles/ID-CAR/commands', { type: 'unlock', reason: 'driver locked the keys in' }, admin);
+      const unlock = await post(
+        '/vehicles/ID-CAR/commands',
+        { type: 'unlock', reason: 'driver locked the keys in' },
+        admin,
+      );
       expect(unlock.body).toMatchObject({ type: 'unlock', status: 'succeeded' });
       await post('/vehicles/ID-CAR/commands', { type: 'lock' }, admin);
 
@@ -339,7 +416,7 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
         ['POST /vehicles/:id/commands', 'lock', 201],
         ['POST /vehicles/:id/commands', 'unlock', 201],
         ['POST /vehicles/:id/commands', 'unlock', 400],
-        ['POST /vehicles', 'electric' === 'electric' ? undefined : undefined, 201],
+        ['POST /vehicles', undefined, 201],
       ]);
       expect(entries[1]).toMatchObject({
         actor: { email: TEST_OPERATOR.email, role: 'admin' },
@@ -371,8 +448,16 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
 
   describe('the account', () => {
     it('answers a taken address as a new one, and tells its owner by mail instead', async () => {
-      const fresh = await post('/auth/register', { email: 'owner@example.com', password: 'password-123', name: 'Owner' });
-      const taken = await post('/auth/register', { email: 'Owner@Example.com', password: 'other-pass-1', name: 'Mallory' });
+      const fresh = await post('/auth/register', {
+        email: 'owner@example.com',
+        password: 'password-123',
+        name: 'Owner',
+      });
+      const taken = await post('/auth/register', {
+        email: 'Owner@Example.com',
+        password: 'other-pass-1',
+        name: 'Mallory',
+      });
       expect(taken.status).toBe(fresh.status);
       expect(Object.keys(taken.body).sort()).toEqual(Object.keys(fresh.body).sort());
       expect(taken.body.id).not.toBe(fresh.body.id);
@@ -387,8 +472,14 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       await client.driver('me');
       const a = pairOf(await login('driver-me@example.com', 'password-123'));
       const b = pairOf(await login('driver-me@example.com', 'password-123'));
-      expect((await call('/me', { method: 'PATCH', body: { name: 'Renamed' }, token: a.accessToken })).body.name).toBe('Renamed');
-      const wrong = await call('/me', { method: 'PATCH', body: { password: 'new-password-1', currentPassword: 'nope' }, token: a.accessToken });
+      expect(
+        (await call('/me', { method: 'PATCH', body: { name: 'Renamed' }, token: a.accessToken })).body.name,
+      ).toBe('Renamed');
+      const wrong = await call('/me', {
+        method: 'PATCH',
+        body: { password: 'new-password-1', currentPassword: 'nope' },
+        token: a.accessToken,
+      });
       expect(wrong.status).toBe(403);
       const changed = await call('/me', {
         method: 'PATCH',
@@ -416,7 +507,10 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
 
       const exported = await call('/me/export', { token });
       expect(exported.status).toBe(200);
-      expect(exported.body.account).toMatchObject({ email: 'driver-leaving@example.com', name: 'Driver leaving' });
+      expect(exported.body.account).toMatchObject({
+        email: 'driver-leaving@example.com',
+        name: 'Driver leaving',
+      });
       expect((exported.body.trips as { id: string }[]).map((t) => t.id)).toEqual([trip.body.id]);
       expect((exported.body.sessions as unknown[]).length).toBeGreaterThan(0);
       expect(exported.body).toHaveProperty('reservations');
@@ -424,17 +518,34 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       const gone = await client.call('/me', { method: 'DELETE', token });
       expect(gone.status).toBe(204);
       expect((await call('/me', { token })).status).toBe(401);
-      expect((await login('driver-leaving@example.com', 'password-123')).body.code).toBe('INVALID_CREDENTIALS');
+      expect((await login('driver-leaving@example.com', 'password-123')).body.code).toBe(
+        'INVALID_CREDENTIALS',
+      );
       const { rows } = await db.client.query(
         `SELECT u.email, u.name, u.password_hash, t.price IS NOT NULL AS priced
            FROM trips t JOIN users u ON u.id = t.driver_id WHERE t.id = $1`,
         [trip.body.id],
       );
-      expect(rows).toEqual([{ email: expect.stringMatching(/^deleted-.*@deleted\.invalid$/), name: '', password_hash: null, priced: true }]);
+      expect(rows).toEqual([
+        {
+          email: expect.stringMatching(/^deleted-.*@deleted\.invalid$/),
+          name: '',
+          password_hash: null,
+          priced: true,
+        },
+      ]);
       const seenByStaff = await call(`/trips/${trip.body.id as string}`, { token: admin });
       expect(JSON.stringify(seenByStaff.body)).not.toMatch(/leaving/i);
       // The address is free again for a new account.
-      expect((await post('/auth/register', { email: 'driver-leaving@example.com', password: 'password-123', name: 'New' })).status).toBe(201);
+      expect(
+        (
+          await post('/auth/register', {
+            email: 'driver-leaving@example.com',
+            password: 'password-123',
+            name: 'New',
+          })
+        ).status,
+      ).toBe(201);
       expect((await login('driver-leaving@example.com', 'password-123')).status).toBe(200);
     }, 60_000);
   });

@@ -12,6 +12,12 @@ const SECRET_FIELDS = new Set(['password', 'currentPassword', 'token', 'refreshT
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The car a write is about: the path's id on vehicle routes, the body's on a registration. */
+function vehicleOf(key: string, id: string | undefined, body: Record<string, unknown>): string | undefined {
+  if (key === 'POST /vehicles') return typeof body.id === 'string' ? body.id : undefined;
+  return key.includes(' /vehicles/:id') ? id : undefined;
+}
+
 /**
  * Writes every staff write to the audit log once it has been answered, refused ones included (a
  * refusal by the permission table never gets here: guards run first, and change nothing). The
@@ -57,7 +63,7 @@ export class AuditInterceptor implements NestInterceptor {
       actor: { id: caller.id, email: caller.email, role: caller.role },
       action: key,
       target: id,
-      vehicleId: key.includes(' /vehicles/:id') ? id : undefined,
+      vehicleId: vehicleOf(key, id, body),
       reason: typeof body.reason === 'string' ? body.reason : undefined,
       ip: req.ip,
       statusCode,

@@ -100,7 +100,7 @@ export class AuditService {
           AND ($4::timestamptz IS NULL OR at >= $4)
           AND ($5::timestamptz IS NULL OR at < $5)
           AND ($6::bigint IS NULL OR id < $6::bigint)
-        ORDER BY id DESC LIMIT $7`,
+        ORDER BY audit_log.id DESC LIMIT $7`,
       [
         actorIsId ? query.actor : null,
         query.actor !== undefined && !actorIsId ? query.actor : null,
