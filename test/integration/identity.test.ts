@@ -388,9 +388,20 @@ describe('identity and access: sessions, staff, MFA, audit, the account (booking
       expect((await login('mia@operator.test', 'member-password-1', codes[0])).body.code).toBe(
         'INVALID_MFA_CODE',
       );
-      // A refresh keeps the session's second factor: still no MFA_ENROLMENT_REQUIRED.
+      // A refresh keeps the session's second factor (no MFA_ENROLMENT_REQUIRED).
       const refreshed = pairOf(await post('/auth/refresh', { refreshToken: recovered.refreshToken }));
       expect((await call('/audit', { token: refreshed.accessToken })).status).toBe(200);
+      // An admin resets Mia's second factor (a lost phone): her sessions end, she enrols again.
+      const reset = await call(`/staff/${mia.id}`, {
+        method: 'PATCH',
+        body: { resetMfa: true },
+        token: admin,
+      });
+      expect(reset.body).toMatchObject({ totpEnrolled: false });
+      expect((await call('/me', { token: refreshed.accessToken })).body.code).toBe('SESSION_REVOKED');
+      const again = pairOf(await login('mia@operator.test', 'member-password-1'));
+      expect((await call('/audit', { token: again.accessToken })).body.code).toBe('MFA_ENROLMENT_REQUIRED');
+      expect((await post('/me/mfa/totp', undefined, again.accessToken)).status).toBe(201);
     });
   });
 

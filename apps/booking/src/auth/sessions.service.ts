@@ -17,7 +17,7 @@ export interface TokenPair {
 
 /** Why a session ended (the sessions table's end_reason). */
 export type EndReason =
-  'logout' | 'refresh_reuse' | 'blocked' | 'deleted' | 'password_changed' | 'role_changed';
+  'logout' | 'refresh_reuse' | 'blocked' | 'deleted' | 'password_changed' | 'role_changed' | 'revoked';
 
 export interface SessionUser {
   id: string;

@@ -34,6 +34,13 @@ export class UpdateStaffDto {
   @IsBoolean()
   blocked?: boolean;
 
+  @ApiPropertyOptional({
+    description: "true removes the member's TOTP and recovery codes (a lost phone): they enrol again",
+  })
+  @IsOptional()
+  @IsBoolean()
+  resetMfa?: boolean;
+
   @ApiPropertyOptional({ description: 'why (kept with the block and in the audit log)' })
   @IsOptional()
   @IsString()

@@ -105,11 +105,14 @@ export class StaffService {
     return user.id;
   }
 
-  /** Changes a member's role, or blocks (with a reason) or unblocks them (`actorId` null: the CLI). */
+  /**
+   * Changes a member's role, blocks (with a reason) or unblocks them, or removes their second factor
+   * so that they enrol again (`actorId` null: the CLI).
+   */
   async update(
     actorId: string | null,
     id: string,
-    change: { role?: StaffRole; blocked?: boolean; reason?: string },
+    change: { role?: StaffRole; blocked?: boolean; reason?: string; resetMfa?: boolean },
   ): Promise<StaffView> {
     if (id === actorId) {
       throw new ApiError(409, 'OWN_ACCOUNT', 'admins do not change their own role or block themselves');
@@ -127,6 +130,10 @@ export class StaffService {
         await this.sessions.endAllOf(id, 'blocked', m);
       }
       if (change.blocked === false && user.blocked_at) await this.users.setBlocked(id, null, m);
+      if (change.resetMfa && user.totp_enabled) {
+        await this.users.resetTotp(id, m);
+        await this.sessions.endAllOf(id, 'revoked', m);
+      }
     });
     const [row] = await this.users.staffPage(1, undefined, id);
     return view(row);

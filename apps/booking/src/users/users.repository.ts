@@ -122,6 +122,16 @@ export class UsersRepository {
     );
   }
 
+  /** Removes an account's TOTP and recovery codes (an admin's reset: the member enrols again). */
+  async resetTotp(id: string, db: EntityManager): Promise<void> {
+    await db.query(
+      `UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = now()
+        WHERE id = $1`,
+      [id],
+    );
+    await db.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [id]);
+  }
+
   /** A one-time link token for `purpose`, valid for `ttlH` hours; the token itself is shown once. */
   async createOneTimeToken(userId: string, ttlH: number, db: DataSource | EntityManager = this.db) {
     const token = randomBytes(32).toString('base64url');
