@@ -1,4 +1,5 @@
 import { Caller } from '@fleet/auth';
+import { wellFormedText } from '@fleet/contracts';
 import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -55,6 +56,22 @@ interface AuditRow {
 }
 
 /**
+ * `text` as PostgreSQL stores it: a NUL (refused by text and jsonb) or a lone surrogate (refused by
+ * jsonb) as U+FFFD. A refused request is recorded with what it sent, and that may be such text.
+ */
+const storable = (text: string) => wellFormedText(text.replaceAll('\u0000', '\ufffd'));
+
+/** `detail` as jsonb text, every key and string value storable. */
+const storableDetail = (detail: Record<string, unknown>) =>
+  JSON.stringify(detail, (_key, value: unknown) => {
+    if (typeof value === 'string') return storable(value);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), v]));
+  });
+
+const storableOrNull = (text: string | undefined) => (text === undefined ? null : storable(text));
+
+/**
  * The audit log: every staff write (who, what, on which car, why, from where, with what outcome),
  * append-only in PostgreSQL (a trigger refuses changes and deletions outside the retention job).
  */
@@ -70,13 +87,13 @@ export class AuditService {
         entry.actor.id,
         entry.actor.email,
         entry.actor.role,
-        entry.action,
-        entry.target ?? null,
-        entry.vehicleId ?? null,
-        entry.reason ?? null,
-        entry.ip ?? null,
+        storable(entry.action),
+        storableOrNull(entry.target),
+        storableOrNull(entry.vehicleId),
+        storableOrNull(entry.reason),
+        storableOrNull(entry.ip),
         entry.statusCode ?? null,
-        entry.detail ?? {},
+        storableDetail(entry.detail ?? {}),
       ],
     );
   }
