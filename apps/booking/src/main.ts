@@ -13,6 +13,7 @@ import { RequestValidationPipe } from './common/validation';
 import { BookingConfig, productionProblems } from './config/booking.config';
 import { answerNearbyAhead } from './vehicles/nearby-fast-path';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
+import { ClientAddresses } from './throttle/client-address';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
@@ -32,6 +33,8 @@ runService('booking', async () => {
     maxAge: 600,
   });
   app.use(corsHeaders);
+  // req.ip, and every limit per address, by the same rule as the nearby fast path's.
+  app.set('trust proxy', app.get(ClientAddresses).trust);
   answerNearbyAhead(app.getHttpServer(), app.get(NearbyIndexService), corsHeaders);
   useRequestBodyParsers(app);
   app.enableShutdownHooks();

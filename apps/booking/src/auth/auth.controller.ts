@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
+import { RateLimitGuard } from '../throttle/rate-limits';
 import { LoginDto, RegisterDto } from './auth.dto';
 import { AuthService, UserView } from './auth.service';
 import { Public } from './decorators';
@@ -8,7 +9,7 @@ import { Public } from './decorators';
 @ApiTags('auth')
 @Controller('auth')
 @Public()
-@UseGuards(ThrottlerGuard)
+@UseGuards(RateLimitGuard)
 @SkipThrottle({ writes: true })
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

@@ -5,9 +5,10 @@ import {
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { Caller, Role } from '@fleet/auth';
+import { RateLimitGuard } from '../throttle/rate-limits';
 
 export const PUBLIC_KEY = 'fleet:public';
 export const ROLES_KEY = 'fleet:roles';
@@ -25,4 +26,4 @@ export const CurrentUser = createParamDecorator(
 );
 
 /** A booking write (reservations, trips): throttled per client address at THROTTLE_WRITES_PER_MIN. */
-export const BookingWrite = () => applyDecorators(UseGuards(ThrottlerGuard), SkipThrottle({ auth: true }));
+export const BookingWrite = () => applyDecorators(UseGuards(RateLimitGuard), SkipThrottle({ auth: true }));
