@@ -15,8 +15,9 @@ import { TEST_REDIS_KEY_PREFIX, TEST_REDIS_URL } from './platform';
 /**
  * The booking service's rate limits, counted in Redis (shared by its processes and instances): per
  * client address, route and minute, auth (register, login) at THROTTLE_AUTH_PER_MIN and booking
- * writes (reservations, trips) at THROTTLE_WRITES_PER_MIN; reads are not limited. The client address
- * comes from X-Forwarded-For only as far as TRUST_PROXY says.
+ * writes (reservations, trips) at THROTTLE_WRITES_PER_MIN (reads are not limited); per account,
+ * failed logins with exponential backoff. The client address comes from X-Forwarded-For only as far
+ * as TRUST_PROXY says.
  */
 
 /** A raw request, for the headers: from `from` (an X-Forwarded-For the service may believe). */
@@ -53,7 +54,7 @@ function expectRefused(res: Awaited<ReturnType<typeof send>>, maxRetryAfterS: nu
   expect(Number(retryAfter)).toBeLessThanOrEqual(maxRetryAfterS);
 }
 
-describe('booking: rate limits on auth and booking writes', () => {
+describe('booking: rate limits on auth and booking writes, and on logins per account', () => {
   let db: TestDatabase;
   let booking: ServiceProcess;
   let client: BookingApi;
@@ -67,6 +68,7 @@ describe('booking: rate limits on auth and booking writes', () => {
       THROTTLE_AUTH_PER_MIN: '3',
       THROTTLE_WRITES_PER_MIN: '3',
       BOOKING_WORKERS: '1',
+      LOGIN_FREE_FAILURES: '5',
       // The test client is the proxy: it says whom it forwards for. Requests without the header count
       // as 127.0.0.1.
       TRUST_PROXY: 'loopback',
@@ -119,6 +121,60 @@ describe('booking: rate limits on auth and booking writes', () => {
     // Nothing was written for the refused request.
     const { rows } = await db.client.query(`SELECT count(*)::int AS n FROM reservations`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('25 wrong logins for one email from 25 forwarded addresses give 429 while another account still logs in', async () => {
+    const register = (email: string, from: string) =>
+      send(booking.baseUrl, '/auth/register', { body: { email, password: 'password-123', name: 'X' }, from });
+    expect((await register('victim@example.com', '198.51.100.1')).status).toBe(201);
+    expect((await register('bystander@example.com', '198.51.100.2')).status).toBe(201);
+
+    const answers = [];
+    for (let i = 1; i <= 25; i++) {
+      answers.push(
+        await send(booking.baseUrl, '/auth/login', {
+          body: { email: 'Victim@example.com', password: `guess-${i}` },
+          from: `203.0.113.${i}`, // one request per address: the per-address limit (3) lets each through
+        }),
+      );
+    }
+    // The 5 free failures and the one that locks; then refused while locked, one more let through
+    // whenever a lock has run out (1 s, then 2 s, ...).
+    expect(answers.slice(0, 6).map((a) => a.status)).toEqual([401, 401, 401, 401, 401, 401]);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(15);
+    for (const answer of refused) expectRefused(answer, 900);
+    expect(answers.every((a) => a.status === 401 || a.status === 429)).toBe(true);
+
+    // The right password is refused too while the account is in backoff.
+    const right = await send(booking.baseUrl, '/auth/login', {
+      body: { email: 'victim@example.com', password: 'password-123' },
+      from: '203.0.113.26',
+    });
+    expectRefused(right, 900);
+    expect(right.body.accessToken).toBeUndefined();
+
+    // Another account logs in.
+    const other = await send(booking.baseUrl, '/auth/login', {
+      body: { email: 'bystander@example.com', password: 'password-123' },
+      from: '203.0.113.27',
+    });
+    expect(other.status).toBe(200);
+    expect(other.body.accessToken).toEqual(expect.any(String));
+  });
+
+  it('judges wrong logins sent all at once as if they came one by one', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        send(booking.baseUrl, '/auth/login', {
+          body: { email: 'nobody-at-all@example.com', password: `guess-${i}` },
+          from: `203.0.114.${i + 1}`,
+        }),
+      ),
+    );
+    // 5 free and the one that locks, whichever they were; every other one refused before the check.
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(6);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(19);
   });
 });
 

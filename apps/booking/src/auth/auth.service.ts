@@ -4,6 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { BookingConfig } from '../config/booking.config';
+import { LoginBackoff } from '../throttle/login-backoff';
 import { hashPassword, Role, verifyPassword } from '@fleet/auth';
 
 export interface UserView {
@@ -24,6 +25,7 @@ export class AuthService implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
     private readonly jwt: JwtService,
     private readonly config: BookingConfig,
+    private readonly loginBackoff: LoginBackoff,
   ) {}
 
   /** The operator from FLEET_OPERATOR_EMAIL / FLEET_OPERATOR_PASSWORD exists with that password. */
@@ -65,6 +67,7 @@ export class AuthService implements OnApplicationBootstrap {
     email: string,
     password: string,
   ): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }> {
+    await this.loginBackoff.assertAllowed(email);
     const [user] = await queryRows<UserView & { password_hash: string }>(
       this.dataSource,
       `SELECT id, email, name, role, password_hash FROM users WHERE email = $1`,
@@ -72,7 +75,11 @@ export class AuthService implements OnApplicationBootstrap {
     );
     decoyHash ??= hashPassword('decoy password', this.config.PASSWORD_SCRYPT_LOG_N);
     const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash));
-    if (!user || !ok) throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+    if (!user || !ok) {
+      await this.loginBackoff.recordFailure(email);
+      throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+    }
+    await this.loginBackoff.recordSuccess(email);
     const expiresIn = this.config.JWT_TTL_S;
     const accessToken = await this.jwt.signAsync(
       { email: user.email, role: user.role },

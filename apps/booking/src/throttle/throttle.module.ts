@@ -2,6 +2,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { BookingConfig } from '../config/booking.config';
 import { ClientAddresses, trustProxy } from './client-address';
 import { CounterStore } from './counter-store';
+import { LoginBackoff } from './login-backoff';
 import { MemoryCounterStore } from './memory-counter-store';
 import { RedisCounterStore } from './redis-counter-store';
 
@@ -21,7 +22,7 @@ function counterStore(config: BookingConfig): CounterStore {
   return new MemoryCounterStore();
 }
 
-/** Rate limits: the shared counters and the client address rule. */
+/** Rate limits and login backoff: the shared counters, the client address rule, the per-account policy. */
 @Module({})
 export class ThrottleModule {
   static register(config: BookingConfig): DynamicModule {
@@ -31,8 +32,9 @@ export class ThrottleModule {
         { provide: BookingConfig, useValue: config },
         { provide: CounterStore, useFactory: () => counterStore(config) },
         { provide: ClientAddresses, useValue: new ClientAddresses(trustProxy(config.TRUST_PROXY)) },
+        LoginBackoff,
       ],
-      exports: [CounterStore, ClientAddresses],
+      exports: [CounterStore, ClientAddresses, LoginBackoff],
     };
   }
 }
