@@ -14,10 +14,10 @@ import { TEST_REDIS_KEY_PREFIX, TEST_REDIS_URL } from './platform';
 
 /**
  * The booking service's rate limits, counted in Redis (shared by its processes and instances): per
- * client address, route and minute, auth (register, login) at THROTTLE_AUTH_PER_MIN and booking
- * writes (reservations, trips) at THROTTLE_WRITES_PER_MIN (reads are not limited); per account,
- * failed logins with exponential backoff. The client address comes from X-Forwarded-For only as far
- * as TRUST_PROXY says.
+ * client address, route and minute, auth (register, login) at THROTTLE_AUTH_PER_MIN, booking writes
+ * (reservations, trips) at THROTTLE_WRITES_PER_MIN and nearby searches at THROTTLE_NEARBY_PER_MIN
+ * (reads otherwise are not limited); per account, failed logins with exponential backoff. The client
+ * address comes from X-Forwarded-For only as far as TRUST_PROXY says.
  */
 
 /** A raw request, for the headers: from `from` (an X-Forwarded-For the service may believe). */
@@ -54,7 +54,7 @@ function expectRefused(res: Awaited<ReturnType<typeof send>>, maxRetryAfterS: nu
   expect(Number(retryAfter)).toBeLessThanOrEqual(maxRetryAfterS);
 }
 
-describe('booking: rate limits on auth and booking writes, and on logins per account', () => {
+describe('booking: rate limits on auth, booking writes and nearby searches', () => {
   let db: TestDatabase;
   let booking: ServiceProcess;
   let client: BookingApi;
@@ -68,6 +68,7 @@ describe('booking: rate limits on auth and booking writes, and on logins per acc
       THROTTLE_AUTH_PER_MIN: '3',
       THROTTLE_WRITES_PER_MIN: '3',
       BOOKING_WORKERS: '1',
+      THROTTLE_NEARBY_PER_MIN: '5',
       LOGIN_FREE_FAILURES: '5',
       // The test client is the proxy: it says whom it forwards for. Requests without the header count
       // as 127.0.0.1.
@@ -175,6 +176,26 @@ describe('booking: rate limits on auth and booking writes, and on logins per acc
     // 5 free and the one that locks, whichever they were; every other one refused before the check.
     expect(answers.filter((a) => a.status === 401)).toHaveLength(6);
     expect(answers.filter((a) => a.status === 429)).toHaveLength(19);
+  });
+
+  it('answers nearby searches past THROTTLE_NEARBY_PER_MIN for one address 429 while another address gets 200', async () => {
+    const search = '/vehicles/nearby?lat=52.52&lon=13.405&radius=1000&limit=5';
+    const origin = 'https://app.example.com';
+    for (let i = 0; i < 5; i++) {
+      const res = await send(booking.baseUrl, search, { from: '192.0.2.10', origin });
+      expect(res.status).toBe(200);
+    }
+    const refused = await send(booking.baseUrl, search, { from: '192.0.2.10', origin });
+    expectRefused(refused, 60);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(origin); // as on its other answers
+    expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
+
+    // A search the fast path leaves to Express (radius 1000.0) counts against the same limit.
+    const slow = '/vehicles/nearby?lat=52.52&lon=13.405&radius=1000.0';
+    expectRefused(await send(booking.baseUrl, slow, { from: '192.0.2.10' }), 60);
+
+    expect((await send(booking.baseUrl, search, { from: '192.0.2.11', origin })).status).toBe(200);
+    expect((await send(booking.baseUrl, slow, { from: '192.0.2.12' })).status).toBe(200);
   });
 });
 

@@ -14,6 +14,7 @@ import { BookingConfig, productionProblems } from './config/booking.config';
 import { answerNearbyAhead } from './vehicles/nearby-fast-path';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
 import { ClientAddresses } from './throttle/client-address';
+import { NearbyLimit } from './throttle/nearby-limit';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
@@ -35,7 +36,13 @@ runService('booking', async () => {
   app.use(corsHeaders);
   // req.ip, and every limit per address, by the same rule as the nearby fast path's.
   app.set('trust proxy', app.get(ClientAddresses).trust);
-  answerNearbyAhead(app.getHttpServer(), app.get(NearbyIndexService), corsHeaders);
+  const nearbyLimit = app.get(NearbyLimit);
+  answerNearbyAhead(
+    app.getHttpServer(),
+    app.get(NearbyIndexService),
+    corsHeaders,
+    nearbyLimit.enabled ? nearbyLimit : undefined,
+  );
   useRequestBodyParsers(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -4,6 +4,7 @@ import { ClientAddresses, trustProxy } from './client-address';
 import { CounterStore } from './counter-store';
 import { LoginBackoff } from './login-backoff';
 import { MemoryCounterStore } from './memory-counter-store';
+import { NearbyLimit } from './nearby-limit';
 import { RedisCounterStore } from './redis-counter-store';
 
 /** The counter store REDIS_URL asks for, said at start. */
@@ -33,8 +34,9 @@ export class ThrottleModule {
         { provide: CounterStore, useFactory: () => counterStore(config) },
         { provide: ClientAddresses, useValue: new ClientAddresses(trustProxy(config.TRUST_PROXY)) },
         LoginBackoff,
+        NearbyLimit,
       ],
-      exports: [CounterStore, ClientAddresses, LoginBackoff],
+      exports: [CounterStore, ClientAddresses, LoginBackoff, NearbyLimit],
     };
   }
 }
