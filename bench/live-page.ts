@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const booking = await startService(
     'booking',
     await freePort(),
-    { ...common, PASSWORD_SCRYPT_LOG_N: '10' },
+    { ...common, PASSWORD_ARGON2_MEMORY_KIB: '1024', PASSWORD_ARGON2_TIME_COST: '1' },
     60_000,
   );
   cleanup.add('booking', () => killService(booking));

@@ -559,6 +559,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     // One worker per core, as the service should run in production.
     BOOKING_WORKERS: process.env.BOOKING_WORKERS ?? String(os.cpus().length),
+    // The load generator is one address: no per-address limit (it would answer most searches 429).
+    THROTTLE_NEARBY_PER_MIN: '0',
   };
   // The configuration the service will load (the same environment), for the same SQL.
   const bookingConfig = loadConfig(BookingConfig, { ...process.env, ...bookingEnv });

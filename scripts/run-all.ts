@@ -4,7 +4,7 @@
  * a development mail server with a web inbox (maildev) that booking sends to. Stops them all on
  * Ctrl-C or SIGTERM, and all of them when one dies.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -29,7 +29,23 @@ function demoOn(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** The demo's 25 simulated drivers all call from this machine: lift the per-address limits for them. */
-const DEMO_BOOKING_ENV = { THROTTLE_AUTH_PER_MIN: '600', THROTTLE_WRITES_PER_MIN: '3000' };
+const DEMO_BOOKING_ENV = {
+  THROTTLE_AUTH_PER_MIN: '600',
+  THROTTLE_WRITES_PER_MIN: '3000',
+  THROTTLE_NEARBY_PER_MIN: '60000',
+};
+
+/** Where booking looks for Redis when REDIS_URL is unset (scripts/setup.sh starts one there). */
+const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Whether a Redis answers at `url` (scripts/redis-ping.js, as scripts/setup.sh asks). */
+function redisAnswers(url: string): boolean {
+  const ping = spawnSync(process.execPath, [resolve(__dirname, 'redis-ping.js')], {
+    env: { ...process.env, REDIS_URL: url },
+    stdio: 'ignore',
+  });
+  return ping.status === 0;
+}
 
 /** Production mode as the services decide it: PRODUCTION when set, else NODE_ENV. */
 function production(env: NodeJS.ProcessEnv): boolean {
@@ -164,6 +180,10 @@ function stopAll(code: number): void {
 async function main(): Promise<void> {
   const demo = demoOn(process.env);
   const env: NodeJS.ProcessEnv = demo ? { ...DEMO_BOOKING_ENV, ...process.env } : { ...process.env };
+  // Booking's rate limits in the local Redis when there is one; without, booking counts in each process
+  // and says so at start.
+  const bookingEnv: NodeJS.ProcessEnv =
+    !env.REDIS_URL && redisAnswers(LOCAL_REDIS_URL) ? { REDIS_URL: LOCAL_REDIS_URL } : {};
   if (!env.MQTT_URL) {
     const mqttPort = Number(env.MQTT_PORT ?? 1883);
     if (!(await portFree(mqttPort))) {
@@ -185,7 +205,7 @@ async function main(): Promise<void> {
     }
     const main = resolve(__dirname, `../dist/apps/${service.name}/main.js`);
     const child = spawn(process.execPath, [...(SERVICE_NODE_ARGS[service.name] ?? []), main], {
-      env: { ...env, [service.portVar]: String(port) },
+      env: { ...env, ...(service.name === 'booking' ? bookingEnv : {}), [service.portVar]: String(port) },
       stdio: 'inherit',
     });
     children.push(child);
@@ -228,6 +248,7 @@ async function main(): Promise<void> {
       `  gateway         ${host}:${env.GATEWAY_PORT ?? 3002}/health  (metrics: /metrics)`,
       `  MQTT            ${env.MQTT_URL ?? `mqtt://localhost:${env.MQTT_PORT ?? 1883} (embedded broker)`}`,
       mailLine(env, inbox),
+      `  rate limits     ${env.REDIS_URL || bookingEnv.REDIS_URL ? 'in Redis (REDIS_URL)' : 'in each booking process (no Redis)'}`,
       '',
       `  operator login  ${env.FLEET_OPERATOR_EMAIL ?? 'operator@fleet.local'} / ${env.FLEET_OPERATOR_PASSWORD ? '(FLEET_OPERATOR_PASSWORD)' : 'operator-password'}`,
       ...(demo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes this machine ready to run or test Fleet: npm packages, PostgreSQL with PostGIS, the database and
-# its migrations. Idempotent; used by `npm start`, `npm test` and the benchmarks. Where it cannot install
-# something itself it says what is missing and how to get it, and exits non-zero.
+# Makes this machine ready to run or test Fleet: npm packages, PostgreSQL with PostGIS, Redis, the
+# database and its migrations. Idempotent; used by `npm start`, `npm test` and the benchmarks. Where it
+# cannot install something itself it says what is missing and how to get it, and exits non-zero (Redis
+# is optional for `npm start`: then it only warns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +65,38 @@ if [ "$is_local" = true ] && [ -d /etc/postgresql ]; then
     else
       die "PostGIS is missing for PostgreSQL $major. Install it as root: apt-get install postgresql-$major-postgis-3"
     fi
+  fi
+fi
+
+# --- Redis (rate limits shared by the booking processes) ----------------------------------------------
+# npm start runs booking against it when it answers (otherwise each process counts alone, which the
+# service says at start); the tests need it.
+redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
+redis_host=$(REDIS_URL="$redis_url" node -p 'new URL(process.env.REDIS_URL).hostname || "127.0.0.1"')
+redis_port=$(REDIS_URL="$redis_url" node -p 'new URL(process.env.REDIS_URL).port || "6379"')
+redis_ready() { REDIS_URL="$redis_url" node scripts/redis-ping.js >/dev/null 2>&1; }
+
+if ! redis_ready; then
+  case "$redis_host" in
+    127.0.0.1|localhost|::1|"[::1]")
+      if [ "$can_apt" = true ]; then
+        command -v redis-server >/dev/null || { say "no Redis server found: installing one"; apt_install redis-server; }
+        say "starting Redis on port $redis_port"
+        if [ "$redis_port" = 6379 ] && [ -x /etc/init.d/redis-server ]; then
+          # Debian's service script: its configuration, user and data directory (no systemd needed).
+          /etc/init.d/redis-server start >/dev/null || true
+        else
+          redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+            --dir /tmp --logfile "/tmp/redis-$redis_port.log" || true
+        fi
+        for _ in $(seq 1 20); do redis_ready && break; sleep 0.5; done
+      fi
+      ;;
+  esac
+  if redis_ready; then
+    say "Redis answers at $redis_host:$redis_port"
+  else
+    say "WARNING: no Redis answers at $redis_host:$redis_port. npm start runs anyway, each booking process counting its own rate limits; the tests need it (Debian: apt-get install redis-server, or set REDIS_URL)."
   fi
 fi
 

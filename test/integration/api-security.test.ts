@@ -837,7 +837,7 @@ describe('API security: access matrix, command isolation, forged tokens', () => 
       'POST /api/v1/me/mfa/totp/verify': {
         fresh: 'account',
         // Enrolment's first step, so that a correct code can be sent.
-        prepare: async ({ session }) => {
+        prepare: async ({ session }): Promise<Record<string, string>> => {
           if (!session) return {};
           const enrolment = await call(session, 'POST', '/me/mfa/totp');
           expect(enrolment.status).toBe(201);

@@ -69,7 +69,7 @@ describe('booking: auth, zones, nearby, reservations', () => {
       FLEET_OPERATOR_EMAIL: 'ops@fleet.test',
       FLEET_OPERATOR_PASSWORD: 'ops-password',
       PASSWORD_ARGON2_MEMORY_KIB: '1024',
-    PASSWORD_ARGON2_TIME_COST: '1',
+      PASSWORD_ARGON2_TIME_COST: '1',
       THROTTLE_AUTH_PER_MIN: '1000',
       THROTTLE_WRITES_PER_MIN: '1000',
       RESERVATION_EXPIRY_CHECK_MS: '500',
@@ -123,7 +123,12 @@ describe('booking: auth, zones, nearby, reservations', () => {
         body: { email: 'ada@example.com', password: 'password-123', name: 'Ada 2' },
       });
       expect(again.status).toBe(201);
-      expect(again.body).toEqual({ id: expect.any(String), email: 'ada@example.com', name: 'Ada 2', role: 'driver' });
+      expect(again.body).toEqual({
+        id: expect.any(String),
+        email: 'ada@example.com',
+        name: 'Ada 2',
+        role: 'driver',
+      });
       const wrong = await api('/auth/login', {
         method: 'POST',
         body: { email: 'ada@example.com', password: 'nope-nope' },

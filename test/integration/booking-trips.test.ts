@@ -164,7 +164,7 @@ describe('booking: trips and operator vehicles (gateway, booking, Mosquitto, sim
       FLEET_OPERATOR_EMAIL: 'ops@fleet.test',
       FLEET_OPERATOR_PASSWORD: 'ops-password',
       PASSWORD_ARGON2_MEMORY_KIB: '1024',
-    PASSWORD_ARGON2_TIME_COST: '1',
+      PASSWORD_ARGON2_TIME_COST: '1',
       THROTTLE_AUTH_PER_MIN: '1000',
       THROTTLE_WRITES_PER_MIN: '1000',
       VEHICLE_COMMAND_TIMEOUT_S: '3',

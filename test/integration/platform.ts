@@ -22,9 +22,19 @@ export async function startGateway(
   });
 }
 
+/** Where tests' booking services count their limits: the machine's Redis (scripts/setup.sh starts it). */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * This test file's own Redis keys (Jest loads this module once per file): bookings of one file share
+ * their counters, as instances in production do; other files' and other runs' stay apart.
+ */
+export const TEST_REDIS_KEY_PREFIX = `fleet-test:${randomBytes(6).toString('hex')}:`;
+
 /**
  * A booking service for tests: the test operator, cheap password hashing (the KDF's cost is not under
- * test), and limits per address lifted (every test client calls from 127.0.0.1).
+ * test), limits per address lifted (every test client calls from 127.0.0.1) and per account too (a
+ * test's few failed logins never lock one), counted in Redis under the file's prefix.
  */
 export async function startBooking(
   infra: TestInfra,
@@ -38,6 +48,10 @@ export async function startBooking(
     PASSWORD_ARGON2_TIME_COST: '1',
     THROTTLE_AUTH_PER_MIN: '1000',
     THROTTLE_WRITES_PER_MIN: '3000',
+    THROTTLE_NEARBY_PER_MIN: '100000',
+    LOGIN_FREE_FAILURES: '1000',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: TEST_REDIS_KEY_PREFIX,
     ...env,
   });
 }

@@ -51,18 +51,26 @@ import { NearbyController } from './vehicles/nearby.controller';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
 import { StateChangePublisher } from './vehicles/state-changes';
 import { ZonesController } from './zones/zones.controller';
+import { ClientAddresses } from './throttle/client-address';
+import { CounterStore } from './throttle/counter-store';
+import { throttlerOptions } from './throttle/rate-limits';
+import { ThrottleModule } from './throttle/throttle.module';
 
 @Module({})
 export class BookingModule {
   static register(config: BookingConfig): DynamicModule {
+    const throttle = ThrottleModule.register(config);
     return {
       module: BookingModule,
       imports: [
         DatabaseModule.forRoot({ url: config.DATABASE_URL, applicationName: 'fleet-booking' }),
-        ThrottlerModule.forRoot([
-          { name: 'auth', ttl: 60_000, limit: config.THROTTLE_AUTH_PER_MIN },
-          { name: 'writes', ttl: 60_000, limit: config.THROTTLE_WRITES_PER_MIN },
-        ]),
+        throttle,
+        ThrottlerModule.forRootAsync({
+          imports: [throttle],
+          inject: [CounterStore, ClientAddresses],
+          useFactory: (store: CounterStore, clients: ClientAddresses) =>
+            throttlerOptions(config, store, clients),
+        }),
         MailModule.register(config),
         RetentionModule.register(config),
       ],
@@ -98,7 +106,6 @@ export class BookingModule {
         MeService,
         StaffService,
         AuditService,
-        LoginBackoff,
         ReservationsService,
         ReservationExpiry,
         FleetStateRepository,

@@ -13,6 +13,8 @@ import { RequestValidationPipe } from './common/validation';
 import { BookingConfig, productionProblems } from './config/booking.config';
 import { answerNearbyAhead } from './vehicles/nearby-fast-path';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
+import { ClientAddresses } from './throttle/client-address';
+import { NearbyLimit } from './throttle/nearby-limit';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
@@ -32,7 +34,15 @@ runService('booking', async () => {
     maxAge: 600,
   });
   app.use(corsHeaders);
-  answerNearbyAhead(app.getHttpServer(), app.get(NearbyIndexService), corsHeaders);
+  // req.ip, and every limit per address, by the same rule as the nearby fast path's.
+  app.set('trust proxy', app.get(ClientAddresses).trust);
+  const nearbyLimit = app.get(NearbyLimit);
+  answerNearbyAhead(
+    app.getHttpServer(),
+    app.get(NearbyIndexService),
+    corsHeaders,
+    nearbyLimit.enabled ? nearbyLimit : undefined,
+  );
   useRequestBodyParsers(app);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -1,7 +1,8 @@
 import { Caller } from '@fleet/auth';
 import { Body, Controller, Headers, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
+import { RateLimitGuard } from '../throttle/rate-limits';
 import { UserView } from '../users/users.repository';
 import { LoginDto, RefreshDto, RegisterDto, SetPasswordDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -10,7 +11,7 @@ import { SessionsService, TokenPair } from './sessions.service';
 
 @ApiTags('auth')
 @Controller('auth')
-@UseGuards(ThrottlerGuard)
+@UseGuards(RateLimitGuard)
 @SkipThrottle({ writes: true })
 export class AuthController {
   constructor(

@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, UseGuards } from '@nestjs/common';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
+import { RateLimitGuard } from '../throttle/rate-limits';
 import type { Request } from 'express';
 import { Caller } from '@fleet/auth';
 
@@ -10,4 +11,4 @@ export const CurrentUser = createParamDecorator(
 );
 
 /** A booking write (reservations, trips): throttled per client address at THROTTLE_WRITES_PER_MIN. */
-export const BookingWrite = () => applyDecorators(UseGuards(ThrottlerGuard), SkipThrottle({ auth: true }));
+export const BookingWrite = () => applyDecorators(UseGuards(RateLimitGuard), SkipThrottle({ auth: true }));

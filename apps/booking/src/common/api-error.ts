@@ -1,12 +1,16 @@
 import { HttpException } from '@nestjs/common';
 
-/** An error the API answers with: `{statusCode, code, message}` plus any extra fields. */
+/**
+ * An error the API answers with: `{statusCode, code, message}` plus any extra fields; `retryAfterS`,
+ * when given, goes out as the Retry-After header (seconds), not in the body.
+ */
 export class ApiError extends HttpException {
   constructor(
     status: number,
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly retryAfterS?: number,
   ) {
     super({ statusCode: status, code, message, ...extra }, status);
   }

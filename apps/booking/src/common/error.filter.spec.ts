@@ -1,4 +1,4 @@
-import { ArgumentsHost, BadRequestException, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { ApiError } from './api-error';
 import { ErrorFilter, unstorableTextError } from './error.filter';
@@ -128,5 +128,46 @@ describe('unstorableTextError', () => {
       'x',
     ])
       expect(unstorableTextError(err)).toBeUndefined();
+  });
+});
+
+describe('ErrorFilter on 429', () => {
+  /** The status, body and headers the filter answers `exception` with, on a response with `headers` set. */
+  function answer429(exception: unknown, headers: Record<string, string> = {}) {
+    const set = new Map(Object.entries(headers));
+    const out: { status?: number; body?: unknown } = {};
+    const res = {
+      setHeader: (name: string, value: unknown) => set.set(name.toLowerCase(), String(value)),
+      getHeader: (name: string) => set.get(name.toLowerCase()),
+      getHeaderNames: () => [...set.keys()],
+      status(status: number) {
+        out.status = status;
+        return this;
+      },
+      json(body: unknown) {
+        out.body = body;
+        return this;
+      },
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => ({}) }) };
+    new ErrorFilter().catch(exception, host as unknown as ArgumentsHost);
+    return { ...out, retryAfter: set.get('retry-after') };
+  }
+
+  it("sends the error's wait as the standard Retry-After, and keeps the error shape", () => {
+    expect(answer429(new ApiError(429, 'TOO_MANY_REQUESTS', 'slow down', {}, 12.2))).toEqual({
+      status: 429,
+      body: { statusCode: 429, code: 'TOO_MANY_REQUESTS', message: 'slow down' },
+      retryAfter: '13',
+    });
+  });
+
+  it('takes the wait a plain ThrottlerGuard set as Retry-After-<name>, or a minute, so no 429 lacks one', () => {
+    const plain = new HttpException('ThrottlerException: Too Many Requests', 429);
+    expect(answer429(plain, { 'retry-after-auth': '7', 'retry-after-writes': '31' })).toMatchObject({
+      body: { statusCode: 429, code: 'TOO_MANY_REQUESTS' },
+      retryAfter: '31',
+    });
+    expect(answer429(plain).retryAfter).toBe('60');
   });
 });

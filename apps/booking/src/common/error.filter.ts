@@ -27,6 +27,22 @@ export function unstorableTextError(err: unknown): ApiError | undefined {
   );
 }
 
+/**
+ * Seconds a refused client should wait (Retry-After, RFC 9110), which every 429 carries: the error's
+ * own, else the longest Retry-After-<name> a plain ThrottlerGuard set, else a minute (the window of
+ * every per-address limit).
+ */
+function retryAfterS(res: Response, exception: HttpException): number {
+  if (exception instanceof ApiError && exception.retryAfterS !== undefined)
+    return Math.max(1, Math.ceil(exception.retryAfterS));
+  const named = res
+    .getHeaderNames()
+    .filter((name) => name.startsWith('retry-after-'))
+    .map((name) => Number(res.getHeader(name)))
+    .filter((s) => s > 0);
+  return named.length ? Math.max(...named) : 60;
+}
+
 /** One error shape for every error: `{statusCode, code, message, ...}` (CONTRACT.md section 2). */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -57,6 +73,7 @@ export class ErrorFilter implements ExceptionFilter {
 
   private answer(res: Response, exception: HttpException): void {
     const status = exception.getStatus();
+    if (status === 429) res.setHeader('Retry-After', retryAfterS(res, exception));
     const body = exception.getResponse();
     if (typeof body === 'object' && body !== null && 'code' in body) {
       res.status(status).json(body);

@@ -9,6 +9,7 @@ import { toBool } from '@fleet/config';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import type { Tariff } from '../pricing/pricing';
+import { IsTrustProxy } from '../throttle/client-address';
 
 /** Development values that must not reach production (checked in `productionProblems`). */
 const DEV_OPERATOR_PASSWORD = 'operator-password';
@@ -193,6 +194,55 @@ export class BookingConfig extends TokenConfig {
   THROTTLE_WRITES_PER_MIN = 60;
 
   /**
+   * Redis holding the rate-limit and login-backoff counters, shared by every process and instance
+   * (redis:// or rediss://). Empty: each process counts alone (refused in production with
+   * BOOKING_WORKERS > 1). If it stops answering, requests go through unlimited until it is back.
+   */
+  @Matches(/^(rediss?:\/\/\S+)?$/, { message: 'REDIS_URL must be empty or a redis:// or rediss:// URL' })
+  REDIS_URL = '';
+
+  /**
+   * Put before every key this service writes to Redis, so deployments or test runs sharing one stay
+   * apart (no braces: they would move keys between Redis Cluster hash slots).
+   */
+  @Matches(/^[^\s*?[\]{}]{0,64}$/, {
+    message: 'REDIS_KEY_PREFIX must be at most 64 characters without spaces, * ? [ ] { }',
+  })
+  REDIS_KEY_PREFIX = 'fleet:';
+
+  /**
+   * Which hops' X-Forwarded-For to believe for the client address (req.ip, every limit per address):
+   * `false`, a hop count (`1`: one load balancer in front), or a comma-separated list of proxy
+   * addresses, CIDRs, `loopback`, `linklocal`, `uniquelocal`. Without a proxy that overwrites the
+   * header, trusting it lets each request choose its own address and escape every per-address limit.
+   */
+  @IsTrustProxy()
+  TRUST_PROXY = 'false';
+
+  /** Nearby searches per minute per client address (answered 429 beyond); 0: not limited. */
+  @IsInt()
+  @Min(0)
+  THROTTLE_NEARBY_PER_MIN = 1200;
+
+  /** Failed logins per account within LOGIN_FAILURE_WINDOW_S that lock nothing. */
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  LOGIN_FREE_FAILURES = 5;
+
+  /** How long an account's failed logins are counted from the first, in seconds (longer while locked). */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_FAILURE_WINDOW_S = 900;
+
+  /** Longest lock of an account's logins, in seconds (each failure beyond the free ones doubles it from 1). */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_BACKOFF_MAX_S = 900;
+
+  /**
    * Open data (GBFS v3.0, CONTRACT.md 2.6). GBFS_BASE_URL: the public URL its feeds are reached at,
    * e.g. https://api.example.com/api/v1/gbfs (empty: from each request's Host and
    * X-Forwarded-Proto, fine behind a proxy that sets them).
@@ -300,6 +350,10 @@ export function productionProblems(c: BookingConfig): string[] {
   if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
     problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
   if (!c.SMTP_URL) problems.push('SMTP_URL must be set in production (mail would not be sent)');
+  if (!c.REDIS_URL && c.BOOKING_WORKERS > 1)
+    problems.push(
+      'REDIS_URL must be set in production with BOOKING_WORKERS > 1: each worker counts limits alone',
+    );
   return problems;
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { parse } from 'node:querystring';
 import { RequestValidationPipe } from '../common/validation';
-import { plainNearbySearch } from './nearby-fast-path';
+import { isNearbyRequest, plainNearbySearch } from './nearby-fast-path';
 import { NearbyQuery } from './nearby.controller';
 
 /** What the route makes of a query string: Express's parser, then the app's validation pipe. */
@@ -165,5 +165,27 @@ describe('plainNearbySearch', () => {
         expect({ ...((await routeSearch(q)) as NearbyQuery) }).toEqual(s);
       }),
     );
+  });
+});
+
+describe('isNearbyRequest', () => {
+  it.each([
+    ['GET', '/api/v1/vehicles/nearby?lat=52.5&lon=13.4'],
+    ['GET', '/api/v1/vehicles/nearby'],
+    ['HEAD', '/api/v1/vehicles/nearby?lat=52.5&lon=13.4'],
+    ['GET', '/API/V1/Vehicles/Nearby?lat=52.5&lon=13.4'],
+    ['GET', '/api/v1/vehicles/nearby/?lat=52.5&lon=13.4'],
+  ])('counts %s %s, which Express routes to the nearby search', (method, url) => {
+    expect(isNearbyRequest(method, url)).toBe(true);
+  });
+
+  it.each([
+    ['POST', '/api/v1/vehicles/nearby?lat=52.5&lon=13.4'],
+    ['OPTIONS', '/api/v1/vehicles/nearby?lat=52.5&lon=13.4'],
+    ['GET', '/api/v1/vehicles/nearbyx?lat=52.5'],
+    ['GET', '/api/v1/vehicles'],
+    ['GET', '/api/v1/zones?near=/api/v1/vehicles/nearby'],
+  ])('leaves %s %s alone', (method, url) => {
+    expect(isNearbyRequest(method, url)).toBe(false);
   });
 });

@@ -66,6 +66,24 @@ export function plainNearbySearch(query: string): NearbySearch | undefined {
   return { lat, lon, radius: radius ?? 1000, limit: limit ?? 20 };
 }
 
+/** The per-address limit of nearby searches, as NearbyLimit counts it. */
+export interface NearbyRequestLimit {
+  /** Counts the request; the seconds its client must wait when over the limit, else 0. */
+  retryAfterS(req: IncomingMessage): Promise<number>;
+}
+
+/**
+ * Whether a request reaches the nearby route, by any spelling Express would route there (its routing
+ * ignores case and a trailing slash): the limit counts all of them, not only the fast path's.
+ */
+export function isNearbyRequest(method: string | undefined, url: string, prefix = '/api/v1'): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  const route = `${prefix.toLowerCase()}/vehicles/nearby`;
+  return path === route || path === `${route}/`;
+}
+
 /**
  * Answers plainly valid `GET <prefix>/vehicles/nearby` searches straight from the server's request
  * event, ahead of Express and Nest, and hands every other request to the listener the server had.
@@ -79,18 +97,24 @@ export function plainNearbySearch(query: string): NearbySearch | undefined {
  * headers come from the same `cors` middleware the app uses. The route is public, so there is no
  * guard to pass. Anything else (another path or method, an odd or invalid query, an error while
  * answering) goes through Express and Nest, which answer with the API's error shape.
+ *
+ * With a `limit`, every request to the nearby route, fast or not, is counted here first (one store
+ * round trip: with Redis, one script call on the connection every request shares) and answered 429
+ * with Retry-After, in the API's error shape and with CORS headers, once its address is over it.
  */
 export function answerNearbyAhead(
   server: Server,
   nearbyCars: Pick<NearbyIndexService, 'find'>,
   cors: Middleware,
+  limit?: NearbyRequestLimit,
   prefix = '/api/v1',
 ): void {
   const path = `${prefix}/vehicles/nearby?`;
   const [rest, ...others] = server.listeners('request') as Listener[];
   if (!rest || others.length > 0) throw new Error('expected the HTTP server to have one request listener');
   server.removeListener('request', rest);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '';
     const search =
       req.method === 'GET' && url.startsWith(path) ? plainNearbySearch(url.slice(path.length)) : undefined;
@@ -111,5 +135,31 @@ export function answerNearbyAhead(
       });
       res.end(body);
     });
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!limit || !isNearbyRequest(req.method, req.url ?? '', prefix)) return answer(req, res);
+    limit
+      .retryAfterS(req)
+      .then((retryAfterS) => (retryAfterS > 0 ? refuse(req, res, cors, retryAfterS) : answer(req, res)))
+      .catch((err: Error) => res.destroy(err)); // a bug of ours: the store itself fails open
+  });
+}
+
+/** 429 TOO_MANY_REQUESTS as the API's error filter writes it, with Retry-After and CORS headers. */
+function refuse(req: IncomingMessage, res: ServerResponse, cors: Middleware, retryAfterS: number): void {
+  // Answered whatever the CORS middleware says: passing the request on would let it through.
+  cors(req, res, () => {
+    const body = JSON.stringify({
+      statusCode: 429,
+      code: 'TOO_MANY_REQUESTS',
+      message: `too many nearby searches from this address; try again in ${retryAfterS} s`,
+    });
+    res.writeHead(429, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Retry-After': String(retryAfterS),
+    });
+    res.end(body);
   });
 }
