@@ -72,8 +72,8 @@ async function main(): Promise<void> {
     switch (command) {
       case 'add': {
         const { invitation, link } = await staff.invite({
-          email: email!,
-          name: values.name ?? email!,
+          email: email,
+          name: values.name ?? email,
           role: asRole(role),
         });
         await record('CLI staff add', invitation.id, { email: invitation.email, role: invitation.role });
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'role': {
-        const id = await staff.idOf(email!);
+        const id = await staff.idOf(email);
         const member = await staff.update(null, id, { role: asRole(role) });
         await record('CLI staff role', id, { role: member.role });
         console.log(`${member.email} is now ${member.role}; their sessions ended`);
@@ -92,14 +92,14 @@ async function main(): Promise<void> {
       }
       case 'block': {
         if (!values.reason || values.reason.length < 3) usage('block needs --reason "why" (3+ characters)');
-        const id = await staff.idOf(email!);
+        const id = await staff.idOf(email);
         const member = await staff.update(null, id, { blocked: true, reason: values.reason });
         await record('CLI staff block', id, {}, values.reason);
         console.log(`${member.email} is blocked; their sessions ended`);
         break;
       }
       case 'unblock': {
-        const id = await staff.idOf(email!);
+        const id = await staff.idOf(email);
         const member = await staff.update(null, id, { blocked: false });
         await record('CLI staff unblock', id, {});
         console.log(`${member.email} is ${member.status}`);

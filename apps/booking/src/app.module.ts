@@ -27,7 +27,6 @@ import { MeRepository } from './me/me.repository';
 import { MeService } from './me/me.service';
 import { StaffController } from './staff/staff.controller';
 import { StaffService } from './staff/staff.service';
-import { LoginBackoff } from './throttle/login-backoff';
 import { UsersRepository } from './users/users.repository';
 import { GATEWAY_CLIENT, VehicleCommander } from './commands/vehicle-commander';
 import { ErrorFilter } from './common/error.filter';

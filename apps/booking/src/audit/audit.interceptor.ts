@@ -38,7 +38,7 @@ export class AuditInterceptor implements NestInterceptor {
     const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
     const write = (status: number) => this.write(req, caller, status);
     return next.handle().pipe(
-      mergeMap((value) => {
+      mergeMap((value: unknown) => {
         const status =
           res.statusCode !== 200 ? res.statusCode : (declared ?? (req.method === 'POST' ? 201 : 200));
         return from(write(status).then(() => value));
