@@ -77,7 +77,9 @@ export class SessionCheck {
   }
 }
 
-const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+/** Whether `s` is a UUID in its text form (ids of accounts and sessions). */
+export const isUuid = (s: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 /** What each refusal tells the client (the message of the 401, or the socket's disconnect reason). */
 export const SESSION_REFUSAL_MESSAGES: Record<SessionRefusal, string> = {

@@ -1,4 +1,4 @@
-import { Role } from '@fleet/auth';
+import { isUuid, Role } from '@fleet/auth';
 import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
@@ -174,6 +174,3 @@ export class UsersRepository {
     await db.query(`DELETE FROM idempotency_keys WHERE user_id = $1`, [id]);
   }
 }
-
-export const isUuid = (s: string) =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
