@@ -67,10 +67,8 @@ export class AuthService implements OnApplicationBootstrap {
     const user = await this.users.byEmail(email);
     this.decoy ??= hashPassword('decoy password', this.cost);
     const ok = await verifyPassword(password, user?.password_hash ?? (await this.decoy));
-    if (!user || !ok) {
-      await this.backoff.recordFailure(email);
-      throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
-    }
+    // A refusal from here on leaves the attempt assertAllowed counted as a failure.
+    if (!user || !ok) throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
     if (user.blocked_at) throw new ApiError(401, 'ACCOUNT_BLOCKED', 'the account is blocked');
     const amr = ['pwd'];
     if (user.totp_enabled && user.totp_secret) {
@@ -78,7 +76,6 @@ export class AuthService implements OnApplicationBootstrap {
         throw new ApiError(401, 'MFA_REQUIRED', 'this account logs in with a TOTP code: send it as totp');
       }
       if (!(await this.mfa.redeem(user.id, user.totp_secret, totp))) {
-        await this.backoff.recordFailure(email);
         throw new ApiError(401, 'INVALID_MFA_CODE', 'the code is wrong, was used already, or is too old');
       }
       amr.push('otp');

@@ -60,7 +60,10 @@ export class LoginBackoff {
     });
   }
 
-  /** Throws 429 TOO_MANY_REQUESTS, with Retry-After, while the account is locked; else counts the attempt. */
+  /**
+   * Throws 429 TOO_MANY_REQUESTS, with Retry-After, while the account is locked; else counts the
+   * attempt as a failure, which stays counted unless recordSuccess follows.
+   */
   async assertAllowed(email: string): Promise<void> {
     const { failures, lock } = this.keys(email);
     const lockedMs = await this.store.attempt(failures, lock, this.rule);
@@ -73,9 +76,6 @@ export class LoginBackoff {
       Math.ceil(lockedMs / 1000),
     );
   }
-
-  /** A wrong password or unknown email: the attempt assertAllowed counted stays counted. */
-  async recordFailure(_email: string): Promise<void> {}
 
   /** The right password: the account starts afresh. */
   async recordSuccess(email: string): Promise<void> {
