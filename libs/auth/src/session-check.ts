@@ -24,7 +24,11 @@ interface SessionRow {
  * database read per request: each verdict is reused for SESSION_CHECK_TTL_MS.
  */
 export class SessionCheck {
-  private readonly verdicts = new Map<string, { at: number; verdict: Promise<SessionRefusal | null> }>();
+  /** By session id; a verdict holds for the account and role it was made for. */
+  private readonly verdicts = new Map<
+    string,
+    { at: number; userId: string; role: string; verdict: Promise<SessionRefusal | null> }
+  >();
 
   constructor(
     private readonly db: DataSource,
@@ -33,14 +37,23 @@ export class SessionCheck {
 
   /** The refusal for this caller's session, or null when it holds. */
   check(caller: Caller, now = Date.now()): Promise<SessionRefusal | null> {
-    const key = `${caller.sessionId}|${caller.id}|${caller.role}`;
-    const cached = this.verdicts.get(key);
-    if (cached && now - cached.at < this.ttlMs) return cached.verdict;
+    const cached = this.verdicts.get(caller.sessionId);
+    if (
+      cached &&
+      now - cached.at < this.ttlMs &&
+      cached.userId === caller.id &&
+      cached.role === caller.role
+    ) {
+      return cached.verdict;
+    }
     if (this.verdicts.size > 100_000) this.prune(now);
     const verdict = this.checkMany([caller]).then((v) => v.get(caller.sessionId)!);
+    const entry = { at: now, userId: caller.id, role: caller.role, verdict };
     // A failed read is not remembered: the next request asks again.
-    verdict.catch(() => this.verdicts.delete(key));
-    this.verdicts.set(key, { at: now, verdict });
+    verdict.catch(
+      () => this.verdicts.get(caller.sessionId) === entry && this.verdicts.delete(caller.sessionId),
+    );
+    this.verdicts.set(caller.sessionId, entry);
     return verdict;
   }
 
@@ -69,7 +82,7 @@ export class SessionCheck {
 
   /** Forgets a session's verdict, so this process's next request reads it again (after logout). */
   forget(sessionId: string): void {
-    for (const key of this.verdicts.keys()) if (key.startsWith(`${sessionId}|`)) this.verdicts.delete(key);
+    this.verdicts.delete(sessionId);
   }
 
   private prune(now: number): void {

@@ -1,9 +1,9 @@
-import { Caller } from '@fleet/auth';
+import { Caller, isUuid } from '@fleet/auth';
 import { wellFormedText } from '@fleet/contracts';
 import { queryRows } from '@fleet/domain';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApiError } from '../common/api-error';
+import { badCursor } from '../common/paging';
 
 /** One staff write, as `GET /audit` lists it. */
 export interface AuditEntry {
@@ -101,11 +101,9 @@ export class AuditService {
   /** Newest first; `actor` is an account id or an email address. */
   async list(query: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor)) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'cursor is not one this list gave', {
-        fields: [{ field: 'cursor', problems: ['is not a cursor of this list'] }],
-      });
+      throw badCursor();
     }
-    const actorIsId = query.actor !== undefined && /^[0-9a-f-]{36}$/i.test(query.actor);
+    const actorIsId = query.actor !== undefined && isUuid(query.actor);
     const rows = await queryRows<AuditRow>(
       this.db,
       `SELECT id::text, at, actor_id, actor_email, actor_role, action, target, vehicle_id, reason, ip,

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiError } from './api-error';
 
 /**
  * The paging of every new list (CONTRACT.md part two): `?limit=` (default 50, at most 500) and
@@ -20,3 +21,9 @@ export class PageQuery {
   @MaxLength(200)
   cursor?: string;
 }
+
+/** The answer to a `cursor` that no page of the list gave (400 VALIDATION_FAILED naming the field). */
+export const badCursor = (): ApiError =>
+  new ApiError(400, 'VALIDATION_FAILED', 'cursor is not one this list gave', {
+    fields: [{ field: 'cursor', problems: ['is not a cursor of this list'] }],
+  });

@@ -1,8 +1,9 @@
-import { StaffRole } from '@fleet/auth';
+import { isUuid, StaffRole } from '@fleet/auth';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { SessionsService } from '../auth/sessions.service';
 import { ApiError } from '../common/api-error';
+import { badCursor } from '../common/paging';
 import { BookingConfig } from '../config/booking.config';
 import { Mailer } from '../mail/mailer';
 import { staffInvitation } from '../mail/messages';
@@ -151,14 +152,12 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
       typeof createdAt === 'string' &&
       !Number.isNaN(Date.parse(createdAt)) &&
       typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(id)
+      isUuid(id)
     ) {
       return { createdAt, id };
     }
   } catch {
     // answered below
   }
-  throw new ApiError(400, 'VALIDATION_FAILED', 'cursor is not one this list gave', {
-    fields: [{ field: 'cursor', problems: ['is not a cursor of this list'] }],
-  });
+  throw badCursor();
 }
