@@ -248,6 +248,13 @@ describe('booking: limits hold across BOOKING_WORKERS=2', () => {
       },
       60_000,
     );
+    // The service answers once one worker listens; the other may still be starting, and until it
+    // listens every connection goes to the first.
+    await waitFor(
+      () => (booking.output().match(/worker \d+ listening on port/g)?.length ?? 0) >= 2 || undefined,
+      30_000,
+      'both workers listening',
+    );
   }, 90_000);
 
   afterAll(async () => {

@@ -11,7 +11,10 @@ export function superviseWorkers(name: string, count: number): void {
   const logger = new Logger(name);
   let stopping = false;
   let started = false;
-  cluster.on('listening', () => (started = true));
+  cluster.on('listening', (worker, address) => {
+    started = true;
+    logger.log(`worker ${worker.process.pid} listening on port ${address.port}`);
+  });
   cluster.on('exit', (worker, code, signal) => {
     const live = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
     if (stopping) {
