@@ -5,6 +5,7 @@
  * thread's long tasks (over 50 ms) for 20 s, and how many cars the page holds. Prints the figures and
  * writes bench/results/live-page.json.
  */
+import { devSecrets } from '@fleet/config';
 import {
   createTestDatabase,
   freePort,
@@ -27,6 +28,9 @@ import {
   writeResult,
 } from './common';
 import { startPublishers } from './publisher';
+
+/** The first operator's password, as booking takes it (the environment's, else the development one). */
+const operatorPassword = () => process.env.FLEET_OPERATOR_PASSWORD || devSecrets().FLEET_OPERATOR_PASSWORD;
 
 const cleanup = new Cleanup();
 const VEHICLES = intEnv('LIVE_PAGE_VEHICLES', 10_000);
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
   const login = await fetch(`${booking.baseUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'operator@fleet.local', password: 'operator-password' }),
+    body: JSON.stringify({ email: 'operator@fleet.local', password: operatorPassword() }),
   });
   const { accessToken } = (await login.json()) as { accessToken: string };
   const ring = [
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(liveMap.baseUrl);
   await page.fill('input[name=email]', 'operator@fleet.local');
-  await page.fill('input[name=password]', 'operator-password');
+  await page.fill('input[name=password]', operatorPassword());
   await page.click('button[type=submit]');
   await page.waitForFunction(
     () => Number(document.getElementById('in-view')?.textContent) > 1000,

@@ -14,7 +14,6 @@
  * LIVE_BENCH_NODE_ARGS (node options of the live-map service, e.g. --cpu-prof); any
  * LIVE_MAP_* variable is passed on to the live-map service.
  */
-import { DEV_JWT_SECRET } from '@fleet/auth';
 import {
   createTestDatabase,
   openTestSession,
@@ -140,9 +139,7 @@ async function main(): Promise<void> {
   const mosquittoPid = allProcesses().find((p) => p.ppid === process.pid && p.comm === 'mosquitto')?.pid;
 
   // The operators: a fleet manager's session, made in the database as login makes one.
-  const { token } = await openTestSession(db.client, 'fleet_manager', {
-    secret: process.env.JWT_SECRET ?? DEV_JWT_SECRET,
-  });
+  const { token } = await openTestSession(db.client, 'fleet_manager', {});
   const random = prng(params.seed);
   const viewports = Array.from({ length: params.clients }, () =>
     viewport(

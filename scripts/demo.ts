@@ -44,8 +44,9 @@ class DemoConfig extends CommonConfig {
   @IsString()
   FLEET_OPERATOR_EMAIL = 'operator@fleet.local';
 
+  /** Unset: the installation's development secret, as booking takes it. */
   @IsString()
-  FLEET_OPERATOR_PASSWORD = 'operator-password';
+  FLEET_OPERATOR_PASSWORD = '';
 }
 
 async function operatorToken(bookingUrl: string, config: DemoConfig): Promise<string> {

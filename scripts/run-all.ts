@@ -8,6 +8,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { devSecretsPath } from '../libs/config/src/dev-secrets';
 import { SERVICE_NODE_ARGS } from '../libs/service-kit/src/node-args';
 import { DEMO_DRIVER } from './demo-accounts';
 
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
       mailLine(env, inbox),
       `  rate limits     ${env.REDIS_URL || bookingEnv.REDIS_URL ? 'in Redis (REDIS_URL)' : 'in each booking process (no Redis)'}`,
       '',
-      `  operator login  ${env.FLEET_OPERATOR_EMAIL ?? 'operator@fleet.local'} / ${env.FLEET_OPERATOR_PASSWORD ? '(FLEET_OPERATOR_PASSWORD)' : 'operator-password'}`,
+      `  operator login  ${env.FLEET_OPERATOR_EMAIL ?? 'operator@fleet.local'} / ${env.FLEET_OPERATOR_PASSWORD ? '(FLEET_OPERATOR_PASSWORD)' : `FLEET_OPERATOR_PASSWORD in ${devSecretsPath(env)}`}`,
       ...(demo
         ? [
             `  demo driver     ${DEMO_DRIVER.email} / ${DEMO_DRIVER.password}`,

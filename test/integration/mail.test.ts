@@ -3,7 +3,7 @@
 import { loadConfig } from '@fleet/config';
 import { freePort, MailServer, startMailServer } from '@fleet/testing';
 import { ConsoleLogger, Logger, LoggerService } from '@nestjs/common';
-import { BookingConfig, productionProblems } from '../../apps/booking/src/config/booking.config';
+import { BookingConfig, startProblems } from '../../apps/booking/src/config/booking.config';
 import { Mailer, MailNotSentError } from '../../apps/booking/src/mail/mailer';
 import { registrationAttempt, staffInvitation } from '../../apps/booking/src/mail/messages';
 
@@ -137,13 +137,13 @@ describe('without SMTP_URL', () => {
     const secrets = {
       PRODUCTION: 'true',
       JWT_SECRET: 'j'.repeat(40),
-      MQTT_PASSWORD: 'm'.repeat(20),
+      MQTT_BOOKING_PASSWORD: 'm'.repeat(20),
       FLEET_OPERATOR_PASSWORD: 'a real password',
     };
-    expect(productionProblems(loadConfig(BookingConfig, secrets))).toContain(
+    expect(startProblems(loadConfig(BookingConfig, secrets))).toContain(
       'SMTP_URL must be set in production (mail would not be sent)',
     );
     const relay = { ...secrets, SMTP_URL: 'smtps://fleet:secret@relay.example:465' };
-    expect(productionProblems(loadConfig(BookingConfig, relay))).toEqual([]);
+    expect(startProblems(loadConfig(BookingConfig, relay))).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { brokerUrl } from '@fleet/config';
+import { brokerUrl, serviceAccount } from '@fleet/config';
 import { serviceMqttOptions } from '@fleet/messaging';
 import { DataSource } from 'typeorm';
 import { AuthController } from './auth/auth.controller';
@@ -125,10 +125,7 @@ export class BookingModule {
               transport: Transport.MQTT,
               options: {
                 url: brokerUrl(config),
-                ...serviceMqttOptions('booking', {
-                  username: config.MQTT_USERNAME,
-                  password: config.MQTT_PASSWORD,
-                }),
+                ...serviceMqttOptions('booking', serviceAccount(config, 'booking')),
               },
             }),
         },

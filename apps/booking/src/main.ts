@@ -10,7 +10,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BookingModule } from './app.module';
 import { useRequestBodyParsers } from './common/request-body';
 import { RequestValidationPipe } from './common/validation';
-import { BookingConfig, productionProblems } from './config/booking.config';
+import { apiDocsPublic, BookingConfig, startProblems } from './config/booking.config';
 import { answerNearbyAhead } from './vehicles/nearby-fast-path';
 import { NearbyIndexService } from './vehicles/nearby-index.service';
 import { ClientAddresses } from './throttle/client-address';
@@ -18,8 +18,8 @@ import { NearbyLimit } from './throttle/nearby-limit';
 
 runService('booking', async () => {
   const config = loadConfig(BookingConfig);
-  const problems = productionProblems(config);
-  if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
+  const problems = startProblems(config);
+  if (problems.length) throw new Error(`cannot start: ${problems.join('; ')}`);
   if (config.BOOKING_WORKERS > 1 && cluster.isPrimary)
     return superviseWorkers('booking', config.BOOKING_WORKERS);
   const app = await NestFactory.create<NestExpressApplication>(BookingModule.register(config), {
@@ -45,11 +45,13 @@ runService('booking', async () => {
   );
   useRequestBodyParsers(app);
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle('Fleet booking API').setVersion('1').addBearerAuth().build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  await app.listen(config.BOOKING_PORT);
-  new Logger('booking').log(`ready on :${config.BOOKING_PORT}`);
+  if (apiDocsPublic(config)) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Fleet booking API').setVersion('1').addBearerAuth().build(),
+    );
+    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  }
+  await app.listen(config.BOOKING_PORT, config.BIND_HOST);
+  new Logger('booking').log(`ready on ${config.BIND_HOST}:${config.BOOKING_PORT}`);
 });

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { tokenConfigProblems } from '@fleet/auth';
-import { loadConfig } from '@fleet/config';
+import { loadConfig, secretProblems } from '@fleet/config';
 import { logLevels, runService } from '@fleet/service-kit';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,8 +17,8 @@ const vendor = (pkg: string) => resolve(ROOT, 'node_modules', pkg, 'dist');
 
 runService('live-map', async () => {
   const config = loadConfig(LiveMapConfig);
-  const problems = tokenConfigProblems(config);
-  if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
+  const problems = secretProblems(config);
+  if (problems.length) throw new Error(`cannot start: ${problems.join('; ')}`);
   const app = await NestFactory.create<NestExpressApplication>(LiveMapModule.register(config), {
     logger: logLevels(config.LOG_LEVEL),
   });
@@ -27,6 +26,6 @@ runService('live-map', async () => {
   for (const pkg of ['leaflet', 'supercluster'])
     app.useStaticAssets(vendor(pkg), { prefix: `/vendor/${pkg}/` });
   app.enableShutdownHooks();
-  await app.listen(config.LIVE_MAP_PORT);
-  new Logger('live-map').log(`ready on :${config.LIVE_MAP_PORT}`);
+  await app.listen(config.LIVE_MAP_PORT, config.BIND_HOST);
+  new Logger('live-map').log(`ready on ${config.BIND_HOST}:${config.LIVE_MAP_PORT}`);
 });

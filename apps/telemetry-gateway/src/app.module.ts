@@ -1,4 +1,4 @@
-import { brokerUrl } from '@fleet/config';
+import { brokerUrl, serviceAccount } from '@fleet/config';
 import { DatabaseModule } from '@fleet/domain';
 import { serviceClientId, serviceMqttOptions } from '@fleet/messaging';
 import {
@@ -40,7 +40,7 @@ export class GatewayModule {
   static register(config: GatewayConfig, embedded: EmbeddedBroker | null): DynamicModule {
     const url = brokerUrl(config);
     const protocolVersion = embedded ? 4 : (config.MQTT_PROTOCOL_VERSION as 4 | 5);
-    const credentials = { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
+    const credentials = serviceAccount(config, 'gateway');
     const sessionPrefix = serviceClientId(`gw-${config.GATEWAY_INSTANCE_ID}`);
     return {
       module: GatewayModule,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { brokerConfigProblems, brokerUrl, loadConfig } from '@fleet/config';
+import { brokerUrl, loadConfig, secretProblems, serviceAccount } from '@fleet/config';
 import { SharedMqttServer, serviceMqttOptions } from '@fleet/messaging';
 import { logLevels, runService } from '@fleet/service-kit';
 import { Logger } from '@nestjs/common';
@@ -12,8 +12,8 @@ import { GatewayConfig } from './config/gateway.config';
 
 runService('telemetry-gateway', async () => {
   const config = loadConfig(GatewayConfig);
-  const problems = brokerConfigProblems(config);
-  if (problems.length) throw new Error(`configuration unfit for production: ${problems.join('; ')}`);
+  const problems = secretProblems(config);
+  if (problems.length) throw new Error(`cannot start: ${problems.join('; ')}`);
   const embedded = config.MQTT_URL ? null : new EmbeddedBroker(config.MQTT_TOPIC_PREFIX);
 
   const app = await NestFactory.create(GatewayModule.register(config, embedded), {
@@ -21,14 +21,8 @@ runService('telemetry-gateway', async () => {
   });
   if (embedded) {
     const accounts = app.get(VehicleAccountsRepository);
-    embedded.secure(
-      new BrokerAuthenticator(
-        (usernames) => accounts.hashes(usernames),
-        config.MQTT_USERNAME,
-        config.MQTT_PASSWORD,
-      ),
-    );
-    await embedded.listen(config.MQTT_PORT);
+    embedded.secure(new BrokerAuthenticator((usernames) => accounts.hashes(usernames), config));
+    await embedded.listen(config.MQTT_PORT, config.BIND_HOST);
   }
   app.enableShutdownHooks();
   const url = brokerUrl(config);
@@ -38,10 +32,7 @@ runService('telemetry-gateway', async () => {
     strategy: new SharedMqttServer(
       {
         url,
-        ...serviceMqttOptions(`gw-${config.GATEWAY_INSTANCE_ID}-rpc`, {
-          username: config.MQTT_USERNAME,
-          password: config.MQTT_PASSWORD,
-        }),
+        ...serviceMqttOptions(`gw-${config.GATEWAY_INSTANCE_ID}-rpc`, serviceAccount(config, 'gateway')),
         subscribeOptions: { qos: 1 },
       },
       sharedGroup ? `${sharedGroup}-rpc` : null,
@@ -51,8 +42,8 @@ runService('telemetry-gateway', async () => {
   // the services' account before the request server connects (a refusal there would be fatal).
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.GATEWAY_PORT);
+  await app.listen(config.GATEWAY_PORT, config.BIND_HOST);
   new Logger('telemetry-gateway').log(
-    `ready on :${config.GATEWAY_PORT}, broker ${embedded ? `embedded on :${config.MQTT_PORT}` : url}`,
+    `ready on ${config.BIND_HOST}:${config.GATEWAY_PORT}, broker ${embedded ? `embedded on ${config.BIND_HOST}:${config.MQTT_PORT}` : url}`,
   );
 });

@@ -1,9 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { toBool } from './load-config';
-
-/** Development password of the services' broker account; refused in production. */
-export const DEV_MQTT_PASSWORD = 'fleet-service-development-password';
+import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { isIP } from 'node:net';
+import { isPublishedDefault, SECRET_SETTINGS, SecretSetting } from './dev-secrets';
+import { secretsFromDevFile, toBool } from './load-config';
 
 /** Settings every service shares (CONTRACT.md section 4). */
 export class CommonConfig {
@@ -25,16 +24,11 @@ export class CommonConfig {
   MQTT_PORT = 1883;
 
   /**
-   * The services' own broker account: the embedded broker and the Mosquitto files the gateway writes
-   * (MOSQUITTO_AUTH_DIR) let it publish commands and internal topics, which cars may not.
+   * The address the service's HTTP server (and the gateway's embedded broker) listens on. Loopback
+   * by default; any other address needs real secrets (`secretProblems`).
    */
-  @Matches(/^[^\s:]{1,64}$/, { message: 'MQTT_USERNAME must be 1-64 characters without spaces or ":"' })
-  MQTT_USERNAME = 'fleet-service';
-
-  /** Password of the services' account (required in production, at least 16 characters). */
-  @IsString()
-  @MinLength(16)
-  MQTT_PASSWORD = DEV_MQTT_PASSWORD;
+  @Matches(/^[^\s/]+$/, { message: 'BIND_HOST must be a host name or an IP address' })
+  BIND_HOST = '127.0.0.1';
 
   /** Topic prefix of the vehicle protocol. */
   @Matches(/^[^#+\s]+[^/#+\s]$/, {
@@ -55,9 +49,55 @@ export function brokerUrl(config: Pick<CommonConfig, 'MQTT_URL' | 'MQTT_PORT'>):
   return config.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`;
 }
 
-/** What makes the broker settings unfit for production; empty when fit (or not production). */
-export function brokerConfigProblems(c: Pick<CommonConfig, 'PRODUCTION' | 'MQTT_PASSWORD'>): string[] {
-  return c.PRODUCTION && c.MQTT_PASSWORD === DEV_MQTT_PASSWORD
-    ? ['MQTT_PASSWORD must be set in production']
-    : [];
+/**
+ * The services' broker accounts, one per service, each allowed only what that service does
+ * (libs/messaging broker-access.ts). The gateway knows all three passwords: it checks them (embedded
+ * broker) or writes their hashes into Mosquitto's files.
+ */
+export const SERVICE_ACCOUNTS = {
+  gateway: { username: 'fleet-gateway', setting: 'MQTT_GATEWAY_PASSWORD' },
+  booking: { username: 'fleet-booking', setting: 'MQTT_BOOKING_PASSWORD' },
+  liveMap: { username: 'fleet-live-map', setting: 'MQTT_LIVE_MAP_PASSWORD' },
+} as const satisfies Record<string, { username: string; setting: SecretSetting }>;
+export type ServiceName = keyof typeof SERVICE_ACCOUNTS;
+
+/** The broker username and password `service` connects with, from its configuration. */
+export function serviceAccount(
+  config: Partial<Record<SecretSetting, string>>,
+  service: ServiceName,
+): { username: string; password: string } {
+  const { username, setting } = SERVICE_ACCOUNTS[service];
+  const password = config[setting];
+  if (!password) throw new Error(`${setting} is not in this service's configuration`);
+  return { username, password };
+}
+
+/** Whether `host` is a loopback address (only this machine can reach it). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/**
+ * What keeps a service from starting with these secrets, empty when nothing does. No secret may be a
+ * value this repository once published. In production, and when listening beyond loopback
+ * (BIND_HOST), every secret the service has must be set in the environment: the development secrets
+ * file serves only a service that nobody else can reach.
+ */
+export function secretProblems(config: CommonConfig): string[] {
+  const values = config as unknown as Partial<Record<SecretSetting, string>>;
+  const own = SECRET_SETTINGS.filter((name) => name in config);
+  const problems = own
+    .filter((name) => values[name] && isPublishedDefault(values[name]))
+    .map((name) => `${name} is a development value published in the Fleet repository: set one of your own`);
+  const exposed = !isLoopback(config.BIND_HOST);
+  if (!config.PRODUCTION && !exposed) return problems;
+  const fromFile = secretsFromDevFile(config);
+  const missing = own.filter((name) => !values[name] || fromFile.has(name));
+  if (missing.length > 0) {
+    const why = config.PRODUCTION ? 'in production' : `to listen on ${config.BIND_HOST} (beyond loopback)`;
+    problems.push(`${missing.join(', ')} must be set ${why}; see docs/configuration.md, "Secrets"`);
+  }
+  return problems;
 }

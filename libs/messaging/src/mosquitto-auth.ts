@@ -1,3 +1,6 @@
+import { SERVICE_ACCOUNTS, ServiceName } from '@fleet/config';
+import { SERVICE_RULES } from './broker-access';
+
 /** An account line of a Mosquitto password file: username and `$7$` hash. */
 export interface MosquittoAccount {
   username: string;
@@ -18,13 +21,14 @@ const HEADER = '# Written by the Fleet telemetry gateway (MOSQUITTO_AUTH_DIR); e
  * - the vehicles' listener: one account per registered vehicle, username = vehicle id (and, by
  *   `use_username_as_clientid`, client id = vehicle id); each may write its own telemetry, status and
  *   command results and read its own commands;
- * - the services' listener: the services' account, which may do anything.
+ * - the services' listener: one account per service, each with the rules of SERVICE_RULES (the
+ *   gateway: everything).
  * Accounts are sorted, so the same database gives the same bytes (the file is rewritten, and the
  * broker reloaded, only on a change).
  */
 export function mosquittoAuthFiles(
   prefix: string,
-  service: MosquittoAccount,
+  services: Record<ServiceName, MosquittoAccount>,
   vehicles: readonly MosquittoAccount[],
 ): MosquittoAuthFiles {
   const line = (a: MosquittoAccount) => `${a.username}:${a.passwordHash}\n`;
@@ -40,7 +44,22 @@ export function mosquittoAuthFiles(
       `pattern write ${own}/status\n` +
       `pattern write ${own}/command-results\n` +
       `pattern read ${own}/commands\n`,
-    'services.passwd': line(service),
-    'services.acl': HEADER + `user ${service.username}\ntopic readwrite #\ntopic read $SYS/#\n`,
+    'services.passwd': Object.values(services).map(line).join(''),
+    'services.acl': HEADER + servicesAcl(services),
   };
 }
+
+function servicesAcl(services: Record<ServiceName, MosquittoAccount>): string {
+  let acl = `user ${services.gateway.username}\ntopic readwrite #\ntopic read $SYS/#\n`;
+  for (const [service, rules] of Object.entries(SERVICE_RULES)) {
+    acl += `\nuser ${services[service as ServiceName].username}\n`;
+    for (const topic of rules.write) acl += `topic write ${topic}\n`;
+    for (const topic of rules.read) acl += `topic read ${topic}\n`;
+  }
+  return acl;
+}
+
+/** The usernames of the services' accounts: no vehicle may be registered under one. */
+export const SERVICE_USERNAMES: ReadonlySet<string> = new Set(
+  Object.values(SERVICE_ACCOUNTS).map((a) => a.username),
+);

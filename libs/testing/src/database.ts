@@ -1,4 +1,4 @@
-import { DEV_MQTT_PASSWORD } from '@fleet/config';
+import { devSecrets, SERVICE_ACCOUNTS } from '@fleet/config';
 import { hashMqttPassword, migrate } from '@fleet/domain';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -62,8 +62,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** The services' broker account as the services run in tests (the development defaults). */
-export const TEST_SERVICE_ACCOUNT = { username: 'fleet-service', password: DEV_MQTT_PASSWORD };
+/**
+ * The gateway's broker account as the services run in tests (the environment's, else this
+ * installation's development secret): it may do anything, so tests use it to watch and to act as
+ * the platform.
+ */
+export const TEST_SERVICE_ACCOUNT = {
+  username: SERVICE_ACCOUNTS.gateway.username,
+  password: process.env.MQTT_GATEWAY_PASSWORD || devSecrets().MQTT_GATEWAY_PASSWORD,
+};
 
 /** The MQTT password of every vehicle `insertVehicles` registers (its username is the vehicle id). */
 export const TEST_VEHICLE_PASSWORD = 'test-vehicle-secret';

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,21 @@ export interface MosquittoInstance {
 }
 
 /**
+ * As docker/mosquitto/run.sh: the account folder belongs to the broker's group and hands it on
+ * (setgid), so the files the gateway writes there with mode 0640 are readable by the broker's user
+ * and nobody else's. Needed only when Mosquitto runs as root and so drops to the user `mosquitto`.
+ */
+function brokerGroupFolder(folder: string): void {
+  if (process.getuid?.() !== 0) return;
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('mosquitto:'));
+  if (!line) return;
+  chownSync(folder, 0, Number(line.split(':')[2]));
+  chmodSync(folder, 0o2750);
+}
+
+/**
  * Starts a Mosquitto of our own from the project's configuration (docker/mosquitto/mosquitto.conf) on
  * free loopback ports, with its own data folder; tests about loss must not use the machine's stock
  * broker. When secured, it reloads (SIGHUP) whenever an account file changes, as docker/mosquitto/run.sh
@@ -50,9 +65,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   // Mosquitto started as root runs as the user `mosquitto`: it must read the files and write its data.
   chmodSync(dir, 0o755);
   mkdirSync(authDir, { mode: 0o755 });
+  brokerGroupFolder(authDir);
   mkdirSync(dataDir, { mode: 0o777 });
   chmodSync(dataDir, 0o777);
-  for (const f of AUTH_FILES) writeFileSync(join(authDir, f), '');
+  for (const f of AUTH_FILES) writeFileSync(join(authDir, f), '', { mode: 0o640 });
   let config = readFileSync(PROJECT_CONFIG, 'utf8')
     .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
     .replace(/^listener 1884$/m, `listener ${servicePort} 127.0.0.1`)

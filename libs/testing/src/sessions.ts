@@ -1,4 +1,5 @@
-import { AccessTokens, DEV_JWT_SECRET, Role, TokenConfig } from '@fleet/auth';
+import { AccessTokens, Role, TokenConfig } from '@fleet/auth';
+import { devSecrets } from '@fleet/config';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 
@@ -12,14 +13,14 @@ export interface TestSession {
 
 /**
  * Makes an account of `role` with a session straight in the database and signs an access token for
- * it with `secret` (the services' JWT_SECRET): for benchmarks and tests that need a caller the
+ * it with `secret` (the services' JWT_SECRET; by default the environment's, else the development one): for benchmarks and tests that need a caller the
  * services accept without going through login. The token lives `ttlS` (at most 15 minutes).
  */
 export async function openTestSession(
   client: Client,
   role: Role,
   {
-    secret = DEV_JWT_SECRET,
+    secret = process.env.JWT_SECRET || devSecrets().JWT_SECRET,
     ttlS = 900,
     mfa = false,
   }: { secret?: string; ttlS?: number; mfa?: boolean } = {},

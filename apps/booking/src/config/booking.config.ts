@@ -1,18 +1,19 @@
-import {
-  ACCESS_TOKEN_MAX_TTL_S,
-  OWASP_ARGON2ID,
-  PasswordCost,
-  TokenConfig,
-  tokenConfigProblems,
-} from '@fleet/auth';
-import { toBool } from '@fleet/config';
+import { ACCESS_TOKEN_MAX_TTL_S, OWASP_ARGON2ID, PasswordCost, TokenConfig } from '@fleet/auth';
+import { secretProblems, toBool } from '@fleet/config';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 import type { Tariff } from '../pricing/pricing';
 import { IsTrustProxy } from '../throttle/client-address';
-
-/** Development values that must not reach production (checked in `productionProblems`). */
-const DEV_OPERATOR_PASSWORD = 'operator-password';
 
 /** Settings of the booking service; each is an environment variable of the same name. */
 export class BookingConfig extends TokenConfig {
@@ -90,13 +91,28 @@ export class BookingConfig extends TokenConfig {
   @Max(720)
   INVITATION_TTL_H = 72;
 
+  /**
+   * Whether the OpenAPI description and Swagger UI are served (/api/docs, /api/docs-json). Off in
+   * production unless set: they map every route for whoever looks (`apiDocsPublic`).
+   */
+  @IsOptional()
+  @Transform(({ value }) => toBool(value))
+  @IsBoolean()
+  API_DOCS_PUBLIC?: boolean;
+
   /** The first operator, created (or its password reset) at start. */
   @IsEmail()
   FLEET_OPERATOR_EMAIL = 'operator@fleet.local';
 
+  /** Its password (unset outside production: from the development secrets file). */
   @IsString()
   @MinLength(8)
-  FLEET_OPERATOR_PASSWORD = DEV_OPERATOR_PASSWORD;
+  FLEET_OPERATOR_PASSWORD = '';
+
+  /** Password of booking's broker account, `fleet-booking` (16+ characters). */
+  @IsString()
+  @MinLength(16)
+  MQTT_BOOKING_PASSWORD = '';
 
   /** How long a reservation holds a car before it expires, in minutes. */
   @IsInt()
@@ -343,18 +359,21 @@ export class BookingConfig extends TokenConfig {
   RETENTION_INTERVAL_MIN = 60;
 }
 
-/** What makes this configuration unfit for production; empty when it is fit (or not production). */
-export function productionProblems(c: BookingConfig): string[] {
-  if (!c.PRODUCTION) return [];
-  const problems = tokenConfigProblems(c);
-  if (c.FLEET_OPERATOR_PASSWORD === DEV_OPERATOR_PASSWORD)
-    problems.push('FLEET_OPERATOR_PASSWORD must be set in production');
+/** What keeps booking from starting with this configuration (secrets, production); empty when nothing. */
+export function startProblems(c: BookingConfig): string[] {
+  const problems = secretProblems(c);
+  if (!c.PRODUCTION) return problems;
   if (!c.SMTP_URL) problems.push('SMTP_URL must be set in production (mail would not be sent)');
   if (!c.REDIS_URL && c.BOOKING_WORKERS > 1)
     problems.push(
       'REDIS_URL must be set in production with BOOKING_WORKERS > 1: each worker counts limits alone',
     );
   return problems;
+}
+
+/** Whether booking serves its OpenAPI description and Swagger UI. */
+export function apiDocsPublic(c: BookingConfig): boolean {
+  return c.API_DOCS_PUBLIC ?? !c.PRODUCTION;
 }
 
 /** The cost passwords are hashed at. */

@@ -1,11 +1,11 @@
 import { ConfigError, loadConfig } from '@fleet/config';
-import { BookingConfig, productionProblems } from '../config/booking.config';
+import { BookingConfig, startProblems } from '../config/booking.config';
 
 const PRODUCTION = {
   PRODUCTION: 'true',
   JWT_SECRET: 'a-production-secret-of-32-characters-or-more',
   FLEET_OPERATOR_PASSWORD: 'a-real-password',
-  MQTT_PASSWORD: 'a-real-broker-password',
+  MQTT_BOOKING_PASSWORD: 'a-real-broker-password',
 };
 
 describe('booking config: rate limits', () => {
@@ -33,17 +33,17 @@ describe('booking config: rate limits', () => {
 
   it('refuses production with several workers and no Redis, as they would count apart', () => {
     const workers = loadConfig(BookingConfig, { ...PRODUCTION, BOOKING_WORKERS: '2' });
-    expect(productionProblems(workers)).toContainEqual(expect.stringMatching(/^REDIS_URL must be set/));
+    expect(startProblems(workers)).toContainEqual(expect.stringMatching(/^REDIS_URL must be set/));
     const shared = loadConfig(BookingConfig, {
       ...PRODUCTION,
       BOOKING_WORKERS: '2',
       REDIS_URL: 'redis://redis:6379',
     });
-    expect(productionProblems(shared)).not.toContainEqual(expect.stringMatching(/REDIS_URL/));
+    expect(startProblems(shared)).not.toContainEqual(expect.stringMatching(/REDIS_URL/));
   });
 
   it('lets one production process count alone (it warns at start)', () => {
     const alone = loadConfig(BookingConfig, PRODUCTION);
-    expect(productionProblems(alone)).not.toContainEqual(expect.stringMatching(/REDIS_URL/));
+    expect(startProblems(alone)).not.toContainEqual(expect.stringMatching(/REDIS_URL/));
   });
 });

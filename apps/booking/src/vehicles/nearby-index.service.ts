@@ -1,4 +1,4 @@
-import { brokerUrl } from '@fleet/config';
+import { brokerUrl, serviceAccount } from '@fleet/config';
 import { queryRows, VehicleView } from '@fleet/domain';
 import { followStateStream } from '@fleet/messaging';
 import { PeriodicTask } from '@fleet/service-kit';
@@ -161,7 +161,7 @@ export class NearbyIndexService implements OnApplicationBootstrap, OnApplication
     this.stream = followStateStream(
       brokerUrl(this.config),
       'booking-stream',
-      { username: this.config.MQTT_USERNAME, password: this.config.MQTT_PASSWORD },
+      serviceAccount(this.config, 'booking'),
       {
         changes: (views) => this.apply(views),
         malformed: (reason) => this.logger.warn(`ignoring a malformed state stream message: ${reason}`),

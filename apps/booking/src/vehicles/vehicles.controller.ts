@@ -1,11 +1,12 @@
 import { COMMAND_TYPES, CommandType, VEHICLE_ID_PATTERN } from '@fleet/contracts';
-import { CommandView } from '@fleet/messaging';
+import { CommandView, SERVICE_USERNAMES } from '@fleet/messaging';
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
+  IsNotIn,
   IsISO8601,
   IsOptional,
   IsString,
@@ -29,6 +30,8 @@ export class RegisterVehicleDto {
   @Matches(VEHICLE_ID_PATTERN, {
     message: 'id must be 1-64 letters, digits, _ or -, starting with a letter or digit',
   })
+  // The car's broker username is its id: it must not be a service's account.
+  @IsNotIn([...SERVICE_USERNAMES], { message: 'id is the name of a service account of the broker' })
   id!: string;
 
   @ApiProperty({ example: 'B-FL 1001' })

@@ -1,8 +1,13 @@
 import { TokenConfig } from '@fleet/auth';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** Settings of the live-map service; each is an environment variable of the same name. */
 export class LiveMapConfig extends TokenConfig {
+  /** Password of the live map's broker account, `fleet-live-map` (16+ characters). */
+  @IsString()
+  @MinLength(16)
+  MQTT_LIVE_MAP_PASSWORD = '';
+
   /** HTTP port (the operator page at `/`, socket.io namespace `/live`, `/health`). */
   @IsInt()
   @Min(1)

@@ -1,4 +1,4 @@
-import { brokerUrl } from '@fleet/config';
+import { brokerUrl, serviceAccount } from '@fleet/config';
 import { readVehicleViewsSince, VehicleView } from '@fleet/domain';
 import { followStateStream } from '@fleet/messaging';
 import { PeriodicTask } from '@fleet/service-kit';
@@ -44,7 +44,7 @@ export class FleetFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     this.stream = followStateStream(
       brokerUrl(this.config),
       'live-map',
-      { username: this.config.MQTT_USERNAME, password: this.config.MQTT_PASSWORD },
+      serviceAccount(this.config, 'liveMap'),
       {
         changes: (views) => this.apply(views),
         malformed: (reason) => this.logger.warn(`ignoring a malformed state stream message: ${reason}`),

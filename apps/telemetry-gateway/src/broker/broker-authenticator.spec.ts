@@ -14,8 +14,11 @@ function setup(stored: Record<string, string> = { 'car-1': HASH, 'car-2': HASH }
       if (failing) throw new Error('database unreachable');
       return new Map(usernames.filter((u) => stored[u]).map((u) => [u, stored[u]]));
     },
-    'fleet-service',
-    'service-password-16',
+    {
+      MQTT_GATEWAY_PASSWORD: 'gateway-password-16',
+      MQTT_BOOKING_PASSWORD: 'booking-password-16',
+      MQTT_LIVE_MAP_PASSWORD: 'live-map-password-16',
+    },
   );
   return { authenticator, lookups, fail: (on: boolean) => (failing = on) };
 }
@@ -28,9 +31,16 @@ describe('BrokerAuthenticator', () => {
       kind: 'vehicle',
       vehicleId: 'car-1',
     });
-    await expect(authenticator.authenticate('fleet-service', pw('service-password-16'))).resolves.toEqual({
+    await expect(authenticator.authenticate('fleet-gateway', pw('gateway-password-16'))).resolves.toEqual({
       kind: 'service',
+      service: 'gateway',
     });
+    await expect(authenticator.authenticate('fleet-live-map', pw('live-map-password-16'))).resolves.toEqual({
+      kind: 'service',
+      service: 'liveMap',
+    });
+    // One service's password proves no other service.
+    await expect(authenticator.authenticate('fleet-gateway', pw('booking-password-16'))).resolves.toBeNull();
   });
 
   it('proves nothing for a wrong password, an unknown car, no credentials or a car password on the service account', async () => {
@@ -40,7 +50,7 @@ describe('BrokerAuthenticator', () => {
       ['car-9', pw(CAR_PASSWORD)],
       [undefined, undefined],
       ['car-1', undefined],
-      ['fleet-service', pw(CAR_PASSWORD)],
+      ['fleet-gateway', pw(CAR_PASSWORD)],
     ] as const) {
       await expect(authenticator.authenticate(username, password)).resolves.toBeNull();
     }

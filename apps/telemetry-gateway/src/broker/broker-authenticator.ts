@@ -1,3 +1,4 @@
+import { SERVICE_ACCOUNTS, serviceAccount, ServiceName } from '@fleet/config';
 import { verifyMqttPassword } from '@fleet/domain';
 import { BrokerIdentity } from '@fleet/messaging';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -14,7 +15,7 @@ interface Waiter {
 }
 
 /**
- * Who may connect to the embedded broker: the services under MQTT_USERNAME / MQTT_PASSWORD, and each
+ * Who may connect to the embedded broker: each service under its own account (SERVICE_ACCOUNTS), and each
  * vehicle under the username (its id) and password its registration issued, checked against the
  * stored hash. Lookups of a connection storm (every car after a restart) go to the database in
  * batches, and a vehicle's hash is kept for a minute for its reconnects.
@@ -22,14 +23,18 @@ interface Waiter {
 export class BrokerAuthenticator {
   private readonly cached = new Map<string, { hash: string; until: number }>();
   private batch = new Map<string, Waiter[]>();
-  private readonly servicePassword: Buffer;
+  /** The services' accounts: username -> service and the digest of its password. */
+  private readonly services = new Map<string, { service: ServiceName; password: Buffer }>();
 
+  /** `passwords`: the services' passwords, by setting (the gateway's configuration has all three). */
   constructor(
     private readonly lookup: AccountLookup,
-    private readonly serviceUsername: string,
-    servicePassword: string,
+    passwords: Parameters<typeof serviceAccount>[0],
   ) {
-    this.servicePassword = digest(Buffer.from(servicePassword));
+    for (const service of Object.keys(SERVICE_ACCOUNTS) as ServiceName[]) {
+      const { username, password } = serviceAccount(passwords, service);
+      this.services.set(username, { service, password: digest(Buffer.from(password)) });
+    }
   }
 
   /** The identity these credentials prove; null when they prove none. Rejects when the database fails. */
@@ -38,8 +43,11 @@ export class BrokerAuthenticator {
     password: Buffer | undefined,
   ): Promise<BrokerIdentity | null> {
     if (!username || !password) return null;
-    if (username === this.serviceUsername) {
-      return timingSafeEqual(digest(password), this.servicePassword) ? { kind: 'service' } : null;
+    const account = this.services.get(username);
+    if (account) {
+      return timingSafeEqual(digest(password), account.password)
+        ? { kind: 'service', service: account.service }
+        : null;
     }
     const hash = await this.storedHash(username);
     return hash !== null && verifyMqttPassword(password.toString('utf8'), hash)

@@ -74,7 +74,9 @@ export class EmbeddedBroker {
     // commit makes the car's PUBACK mean "stored".
     this.aedes.authorizePublish = (client, packet, callback) => {
       // No client: a will aedes publishes for a client that is gone (authorized when it connected).
-      const who = client ? this.identities.get(client) : { kind: 'service' as const };
+      const who: BrokerIdentity | undefined = client
+        ? this.identities.get(client)
+        : { kind: 'service', service: 'gateway' };
       if (!who || !mayPublish(this.topicPrefix, who, packet.topic)) {
         this.refuse('publish', client, packet.topic);
         packet.topic = REFUSED_TOPIC;
@@ -98,7 +100,7 @@ export class EmbeddedBroker {
     this.aedes.authorizeForward = (client, packet) => {
       const who = this.identities.get(client);
       if (!who || packet.topic === REFUSED_TOPIC) return null;
-      return who.kind === 'service' || maySubscribe(this.topicPrefix, who, packet.topic) ? packet : null;
+      return maySubscribe(this.topicPrefix, who, packet.topic) ? packet : null;
     };
   }
 

@@ -1,8 +1,9 @@
 import { stableMqttPasswordHash } from '@fleet/domain';
+import { serviceAccount, ServiceName } from '@fleet/config';
 import { MosquittoAccount, mosquittoAuthFiles } from '@fleet/messaging';
 import { PeriodicTask } from '@fleet/service-kit';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayConfig } from '../config/gateway.config';
 import { IngestService } from '../ingest/ingest.service';
@@ -25,15 +26,18 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
   private readonly task = new PeriodicTask('writing the Mosquitto account files', this.logger, () =>
     this.write(),
   );
-  private readonly service: MosquittoAccount;
+  private readonly services: Record<ServiceName, MosquittoAccount>;
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly accounts: VehicleAccountsRepository,
     private readonly ingest: IngestService,
   ) {
-    const { MQTT_USERNAME: username, MQTT_PASSWORD: password } = config;
-    this.service = { username, passwordHash: stableMqttPasswordHash(username, password) };
+    const account = (service: ServiceName): MosquittoAccount => {
+      const { username, password } = serviceAccount(config, service);
+      return { username, passwordHash: stableMqttPasswordHash(username, password) };
+    };
+    this.services = { gateway: account('gateway'), booking: account('booking'), liveMap: account('liveMap') };
   }
 
   get enabled(): boolean {
@@ -55,7 +59,7 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
   async write(): Promise<boolean> {
     const dir = this.config.MOSQUITTO_AUTH_DIR!;
     const vehicles = await this.accounts.all();
-    const files = mosquittoAuthFiles(this.config.MQTT_TOPIC_PREFIX, this.service, vehicles);
+    const files = mosquittoAuthFiles(this.config.MQTT_TOPIC_PREFIX, this.services, vehicles);
     const listening = this.ingest.connected;
     await mkdir(dir, { recursive: true });
     let changed = false;
@@ -68,9 +72,11 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
       if (name.startsWith('vehicles.') && !listening) continue;
       const path = join(dir, name);
       if ((await readFile(path, 'utf8').catch(() => null)) === content) continue;
-      // Readable by the broker's own user (another container); the hashes are of random secrets.
+      // Readable by the broker through the group (docker/mosquitto/run.sh gives the folder's group to
+      // the broker's user), by nobody else: the hashes are salted, but offline guessing needs none.
       const temporary = `${path}.${process.pid}.tmp`;
-      await writeFile(temporary, content, { mode: 0o644 });
+      await writeFile(temporary, content, { mode: 0o640 });
+      await chmod(temporary, 0o640); // whatever the umask
       await rename(temporary, path);
       changed = true;
     }

@@ -1,9 +1,33 @@
 import { CommonConfig, toBool } from '@fleet/config';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** Settings of the telemetry gateway; each is an environment variable of the same name. */
 export class GatewayConfig extends CommonConfig {
+  /**
+   * Passwords of the services' broker accounts (16+ characters each): the gateway's own, and those
+   * of booking and the live map, which the embedded broker checks and the Mosquitto files carry.
+   */
+  @IsString()
+  @MinLength(16)
+  MQTT_GATEWAY_PASSWORD = '';
+
+  @IsString()
+  @MinLength(16)
+  MQTT_BOOKING_PASSWORD = '';
+
+  @IsString()
+  @MinLength(16)
+  MQTT_LIVE_MAP_PASSWORD = '';
+
+  /**
+   * Bearer token a scraper shows for /metrics (`Authorization: Bearer <token>`). Unset: /metrics is
+   * open outside production and absent (404) in production.
+   */
+  @IsOptional()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
+
   /** HTTP port of /health and /metrics. */
   @IsInt()
   @Min(1)
