@@ -4,8 +4,16 @@
 # in), and a reload (SIGHUP) whenever they change, so a newly registered car can connect seconds later.
 set -eu
 AUTH=/mosquitto/auth
+# The gateway (user node, uid 1000, in its own container) writes the files with mode 0640; the folder
+# hands its group, mosquitto's, to every file made in it (setgid), so the broker reads them and no
+# other user of either container does.
+GATEWAY_UID=${FLEET_GATEWAY_UID:-1000}
+chown "$GATEWAY_UID:mosquitto" "$AUTH"
+chmod 2750 "$AUTH"
 for f in vehicles.passwd vehicles.acl services.passwd services.acl; do
   [ -e "$AUTH/$f" ] || : >"$AUTH/$f"
+  chown "$GATEWAY_UID:mosquitto" "$AUTH/$f"
+  chmod 0640 "$AUTH/$f"
 done
 # No car gets in until a gateway has subscribed again and rewritten the cars' accounts: Mosquitto 2.0
 # does not restore shared subscriptions at a start, and what a car published before the gateway's
