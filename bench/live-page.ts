@@ -5,7 +5,7 @@
  * thread's long tasks (over 50 ms) for 20 s, and how many cars the page holds. Prints the figures and
  * writes bench/results/live-page.json.
  */
-import { devSecrets } from '@fleet/config';
+import { configuredSecret } from '@fleet/config';
 import {
   createTestDatabase,
   freePort,
@@ -29,8 +29,8 @@ import {
 } from './common';
 import { startPublishers } from './publisher';
 
-/** The first operator's password, as booking takes it (the environment's, else the development one). */
-const operatorPassword = () => process.env.FLEET_OPERATOR_PASSWORD || devSecrets().FLEET_OPERATOR_PASSWORD;
+/** The first operator's password, as booking takes it. */
+const operatorPassword = () => configuredSecret('FLEET_OPERATOR_PASSWORD');
 
 const cleanup = new Cleanup();
 const VEHICLES = intEnv('LIVE_PAGE_VEHICLES', 10_000);

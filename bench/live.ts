@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const mosquittoPid = allProcesses().find((p) => p.ppid === process.pid && p.comm === 'mosquitto')?.pid;
 
   // The operators: a fleet manager's session, made in the database as login makes one.
-  const { token } = await openTestSession(db.client, 'fleet_manager', {});
+  const { token } = await openTestSession(db.client, 'fleet_manager');
   const random = prng(params.seed);
   const viewports = Array.from({ length: params.clients }, () =>
     viewport(

@@ -72,6 +72,22 @@ export function serviceAccount(
   return { username, password };
 }
 
+/** Every service's broker account (the gateway's configuration has all three passwords). */
+export function serviceAccounts(
+  config: Partial<Record<SecretSetting, string>>,
+): Record<ServiceName, { username: string; password: string }> {
+  return {
+    gateway: serviceAccount(config, 'gateway'),
+    booking: serviceAccount(config, 'booking'),
+    liveMap: serviceAccount(config, 'liveMap'),
+  };
+}
+
+/** The usernames of the services' accounts: no vehicle may be registered under one. */
+export const SERVICE_USERNAMES: ReadonlySet<string> = new Set(
+  Object.values(SERVICE_ACCOUNTS).map((a) => a.username),
+);
+
 /** Whether `host` is a loopback address (only this machine can reach it). */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

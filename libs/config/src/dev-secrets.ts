@@ -82,6 +82,14 @@ export function devSecrets(path = devSecretsPath()): Record<SecretSetting, strin
   return readSecrets(path) as Record<SecretSetting, string>;
 }
 
+/**
+ * A secret as a service of this installation takes it: the environment's, else the development one.
+ * For tests and benchmarks that must hold the same key or password as the services they start.
+ */
+export function configuredSecret(name: SecretSetting, env: NodeJS.ProcessEnv = process.env): string {
+  return env[name] || devSecrets()[name];
+}
+
 function readSecrets(path: string): Partial<Record<SecretSetting, string>> {
   let text: string;
   try {

@@ -1,4 +1,4 @@
-import { SERVICE_ACCOUNTS, ServiceName } from '@fleet/config';
+import { ServiceName } from '@fleet/config';
 import { SERVICE_RULES } from './broker-access';
 
 /** An account line of a Mosquitto password file: username and `$7$` hash. */
@@ -58,8 +58,3 @@ function servicesAcl(services: Record<ServiceName, MosquittoAccount>): string {
   }
   return acl;
 }
-
-/** The usernames of the services' accounts: no vehicle may be registered under one. */
-export const SERVICE_USERNAMES: ReadonlySet<string> = new Set(
-  Object.values(SERVICE_ACCOUNTS).map((a) => a.username),
-);

@@ -1,4 +1,4 @@
-import { devSecrets, SERVICE_ACCOUNTS } from '@fleet/config';
+import { configuredSecret, SERVICE_ACCOUNTS } from '@fleet/config';
 import { hashMqttPassword, migrate } from '@fleet/domain';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -69,7 +69,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  */
 export const TEST_SERVICE_ACCOUNT = {
   username: SERVICE_ACCOUNTS.gateway.username,
-  password: process.env.MQTT_GATEWAY_PASSWORD || devSecrets().MQTT_GATEWAY_PASSWORD,
+  password: configuredSecret('MQTT_GATEWAY_PASSWORD'),
 };
 
 /** The MQTT password of every vehicle `insertVehicles` registers (its username is the vehicle id). */

@@ -1,5 +1,5 @@
 import { AccessTokens, Role, TokenConfig } from '@fleet/auth';
-import { devSecrets } from '@fleet/config';
+import { configuredSecret } from '@fleet/config';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 
@@ -20,7 +20,7 @@ export async function openTestSession(
   client: Client,
   role: Role,
   {
-    secret = process.env.JWT_SECRET || devSecrets().JWT_SECRET,
+    secret = configuredSecret('JWT_SECRET'),
     ttlS = 900,
     mfa = false,
   }: { secret?: string; ttlS?: number; mfa?: boolean } = {},

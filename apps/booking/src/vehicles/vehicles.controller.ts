@@ -1,5 +1,6 @@
 import { COMMAND_TYPES, CommandType, VEHICLE_ID_PATTERN } from '@fleet/contracts';
-import { CommandView, SERVICE_USERNAMES } from '@fleet/messaging';
+import { SERVICE_USERNAMES } from '@fleet/config';
+import { CommandView } from '@fleet/messaging';
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';

@@ -1,4 +1,4 @@
-import { SERVICE_ACCOUNTS, serviceAccount, ServiceName } from '@fleet/config';
+import { serviceAccounts, ServiceName } from '@fleet/config';
 import { verifyMqttPassword } from '@fleet/domain';
 import { BrokerIdentity } from '@fleet/messaging';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -29,12 +29,13 @@ export class BrokerAuthenticator {
   /** `passwords`: the services' passwords, by setting (the gateway's configuration has all three). */
   constructor(
     private readonly lookup: AccountLookup,
-    passwords: Parameters<typeof serviceAccount>[0],
+    passwords: Parameters<typeof serviceAccounts>[0],
   ) {
-    for (const service of Object.keys(SERVICE_ACCOUNTS) as ServiceName[]) {
-      const { username, password } = serviceAccount(passwords, service);
-      this.services.set(username, { service, password: digest(Buffer.from(password)) });
-    }
+    for (const [service, { username, password }] of Object.entries(serviceAccounts(passwords)))
+      this.services.set(username, {
+        service: service as ServiceName,
+        password: digest(Buffer.from(password)),
+      });
   }
 
   /** The identity these credentials prove; null when they prove none. Rejects when the database fails. */

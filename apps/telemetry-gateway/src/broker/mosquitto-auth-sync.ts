@@ -1,5 +1,5 @@
 import { stableMqttPasswordHash } from '@fleet/domain';
-import { serviceAccount, ServiceName } from '@fleet/config';
+import { serviceAccounts, ServiceName } from '@fleet/config';
 import { MosquittoAccount, mosquittoAuthFiles } from '@fleet/messaging';
 import { PeriodicTask } from '@fleet/service-kit';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
@@ -33,11 +33,12 @@ export class MosquittoAuthSync implements OnApplicationShutdown {
     private readonly accounts: VehicleAccountsRepository,
     private readonly ingest: IngestService,
   ) {
-    const account = (service: ServiceName): MosquittoAccount => {
-      const { username, password } = serviceAccount(config, service);
-      return { username, passwordHash: stableMqttPasswordHash(username, password) };
-    };
-    this.services = { gateway: account('gateway'), booking: account('booking'), liveMap: account('liveMap') };
+    const { gateway, booking, liveMap } = serviceAccounts(config);
+    const hashed = ({ username, password }: { username: string; password: string }): MosquittoAccount => ({
+      username,
+      passwordHash: stableMqttPasswordHash(username, password),
+    });
+    this.services = { gateway: hashed(gateway), booking: hashed(booking), liveMap: hashed(liveMap) };
   }
 
   get enabled(): boolean {
